@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+# hellodev: build the modules, show the seed's session, run every test.
+# Everything generated goes under build/.
+
+# Kernel the modules are built for: its build tree and release.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KREL = $(shell sed -n 's/.*"\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+OUT = build/kmod/$(KREL)
+SRCS := Kbuild $(wildcard common/*.[ch] variants/*.[ch])
+
+# Kernel the VM boots (Debian's linux-image-amd64) and the demo's frontend.
+KERNEL ?= 6.1
+VARIANT ?= misc
+
+.PHONY: all modules demo check kunit vmtest clean help
+all: modules
+
+# Build against $(KDIR); the modules land in build/kmod/<release>/.
+modules:
+	@test -n "$(KREL)" || { echo "no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(OUT)/common $(OUT)/variants
+	@for f in $(SRCS); do ln -sfn "$(CURDIR)/$$f" "$(OUT)/$$f"; done
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) modules
+
+clean:
+	rm -rf build
