@@ -41,11 +41,11 @@ MODULE_PARM_DESC(name, "Node name, 1-32 of A-Za-z0-9_-. not starting with '.' (d
 
 static char *greeting = HELLODEV_DEFAULT_GREETING;
 module_param_cb(greeting, &param_ops_text, &greeting, 0444);
-MODULE_PARM_DESC(greeting, "Text a read returns, followed by a newline: 1 to 4095 bytes (default: \"" HELLODEV_DEFAULT_GREETING "\")");
+MODULE_PARM_DESC(greeting, "Text read back, then a newline; 1-4095 bytes (default: \"Hello from C\")");
 
 static bool log_opens = true;
 module_param(log_opens, bool, 0444);
-MODULE_PARM_DESC(log_opens, "Log \"Opened the file N times\" on every open, rate-limited for users without CAP_SYSLOG (default: Y)");
+MODULE_PARM_DESC(log_opens, "Log each open; rate-limited without CAP_SYSLOG (default: Y)");
 
 static int param_get_mode(char *buffer, const struct kernel_param *kp)
 {
