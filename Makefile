@@ -24,3 +24,19 @@ modules:
 
 clean:
 	rm -rf build
+
+# The seed's session through one frontend, in Debian's kernel under QEMU.
+demo:
+	@VARIANT=$(VARIANT) KERNEL=$(KERNEL) scripts/demo.sh
+
+# KUnit suites for the core, on UML, from a scratch copy of linux-source.
+kunit:
+	@scripts/kunit.sh
+
+# The conformance suite for every frontend, inside the booted kernel.
+vmtest:
+	@KERNEL=$(KERNEL) scripts/vmtest.sh
+
+# Static gates, build, KUnit and the VM suite; ends "N passed, N failed".
+check:
+	@KERNEL=$(KERNEL) scripts/check.sh

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a Debian kernel under QEMU (TCG) with a busybox initramfs, run a job in
+# it and bring its output back; fail on any kernel warning or bad taint.
+#
+# usage: vm.sh -k RELEASE -s STAGE -o OUT [-t SECONDS] [-a CMDLINE] [-q QEMUARG]...
+#   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
+#          the job, run as root with /proc, /sys, /dev and debugfs mounted
+#   OUT    gets job.log (the job's output), dmesg.log, console.log
+# Exit status: the job's, or 3 if the kernel reported a problem (the lines
+# are printed), 4 if the guest never finished (panic or time-out).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+timeout=300
+append=
+qemu_extra=()
+while getopts k:s:o:t:a:q: opt; do
+	case $opt in
+	k) rel=$OPTARG ;;
+	s) stage=$OPTARG ;;
+	o) out=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	a) append=$OPTARG ;;
+	q) qemu_extra+=("$OPTARG") ;;
+	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
+	esac
+done
+[ -n "${rel:-}" ] && [ -n "${stage:-}" ] && [ -n "${out:-}" ] ||
+	die "vm.sh needs -k, -s and -o"
+[ -x "$stage/hellodev/run.sh" ] || die "$stage/hellodev/run.sh is missing"
+
+kernel=/boot/vmlinuz-$rel
+[ -r "$kernel" ] || die "cannot read $kernel"
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	busybox=/bin/busybox
+mkdir -p "$out"
+rm -f "$out"/{job,dmesg,console,result}.log
+
+root=$(mktemp -d "$build/vmroot.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc}
+cp "$busybox" "$root/bin/busybox"
+cp -a "$stage/." "$root/"
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\n' >"$root/etc/group"
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# ttyS1 carries the job's output and the reports, nothing else.
+stty -F /dev/ttyS1 raw -echo
+exec 3>/dev/ttyS1
+cd /hellodev
+./run.sh >&3 2>&3
+echo "@@hellodev-exit $?" >&3
+echo "@@hellodev-taint $(cat /proc/sys/kernel/tainted)" >&3
+echo "@@hellodev-dmesg" >&3
+dmesg >&3
+echo "@@hellodev-end" >&3
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
+
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-accel tcg -m 1024 -no-reboot -display none -monitor none \
+	-kernel "$kernel" -initrd "$out/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1 $append" \
+	-serial "file:$out/console.log" -serial "file:$out/result.log" \
+	"${qemu_extra[@]}" </dev/null >"$out/qemu.log" 2>&1
+qemu_rc=$?
+set -e
+
+tr -d '\r' <"$out/result.log" >"$out/result.txt"
+sed -n '/^@@hellodev-exit /q;p' "$out/result.txt" >"$out/job.log"
+sed -n '/^@@hellodev-dmesg$/,/^@@hellodev-end$/p' "$out/result.txt" |
+	sed '1d;$d' >"$out/dmesg.log"
+job_rc=$(sed -n 's/^@@hellodev-exit //p' "$out/result.txt")
+taint=$(sed -n 's/^@@hellodev-taint //p' "$out/result.txt")
+if ! grep -q '^@@hellodev-end$' "$out/result.txt"; then
+	say "the guest did not finish (qemu exit $qemu_rc); last console lines:"
+	tail -n 30 "$out/console.log" >&2
+	exit 4
+fi
+
+# Any of these in the kernel log fails the run, whatever the job said.
+bad='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:|kmemleak:|ODEBUG:|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|hung_task|unreferenced object|RCU stall'
+problems=$(cat "$out/dmesg.log" "$out/console.log" | tr -d '\r' | grep -E "$bad" | sort -u || true)
+# Taint: only O (out-of-tree, 4096) and E (unsigned, 8192) are expected.
+if [ -n "$taint" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
+	problems+=$'\n'"kernel taint $taint has flags other than O and E"
+fi
+if [ -n "$problems" ]; then
+	say "the kernel reported problems:"
+	printf '%s\n' "$problems" >&2
+	exit 3
+fi
+exit "${job_rc:-1}"
