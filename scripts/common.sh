@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared helpers for the hellodev scripts: progress lines, package set-up and
 # which Debian kernel to build for and boot. Sourced, never run.
 
@@ -33,6 +34,7 @@ need_pkgs() {
 }
 
 # What booting a Debian kernel in QEMU and building modules for it needs.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 VM_PKGS=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
 	cpio gzip gcc make libc6-dev kmod file)
 

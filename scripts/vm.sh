@@ -10,6 +10,7 @@
 # Exit status: the job's, or 3 if the kernel reported a problem (the lines
 # are printed), 4 if the guest never finished (panic or time-out).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 timeout=300
@@ -26,8 +27,9 @@ while getopts k:s:o:t:a:q: opt; do
 	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
 	esac
 done
-[ -n "${rel:-}" ] && [ -n "${stage:-}" ] && [ -n "${out:-}" ] ||
+if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
 	die "vm.sh needs -k, -s and -o"
+fi
 [ -x "$stage/hellodev/run.sh" ] || die "$stage/hellodev/run.sh is missing"
 
 kernel=/boot/vmlinuz-$rel

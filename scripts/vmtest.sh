@@ -4,6 +4,7 @@
 # QEMU, run the test there and count its KTAP results; the guest kernel log
 # being clean (no warning, taint O/E only) counts as one more check.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 series=${KERNEL:-6.1}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Every hellodev test: the static gates (checkpatch --strict, kernel-doc, W=1,
+# sparse, shellcheck), the KUnit suites, the conformance suite in the booted
+# kernel and the demo of each frontend. Ends with "N passed, N failed".
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+series=${KERNEL:-6.1}
+pass=0
+fail=0
+skip=0
+failed=()
+
+# check NAME CMD... - one check: run CMD, show its output on failure.
+check() {
+	local name=$1 log
+
+	shift
+	log=$(mktemp)
+	if "$@" >"$log" 2>&1; then
+		printf 'ok - %s\n' "$name"
+		pass=$((pass + 1))
+	else
+		printf 'not ok - %s\n' "$name"
+		sed 's/^/#   /' "$log"
+		fail=$((fail + 1))
+		failed+=("$name")
+	fi
+	rm -f "$log"
+}
+
+# add_counts LINE - add "...: N passed, N failed, N skipped" to the totals.
+add_counts() {
+	local p f s
+
+	read -r p f s < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' <<<"$1")
+	if [ -z "${p:-}" ]; then
+		fail=$((fail + 1))
+		failed+=("$1")
+		return
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
+	[ "$f" -eq 0 ] || failed+=("$1")
+}
+
+# suite NAME CMD... - run a suite that ends with a counts line.
+suite() {
+	local name=$1 log last
+
+	shift
+	say "running $name"
+	log="$build/check-$name.log"
+	"$@" 2>&1 | tee "$log" | grep -E '^(not ok|# (RUN|FAIL))|: [0-9]+ passed' || true
+	last=$(grep -E ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1 || true)
+	add_counts "${last:-$name: no result line (see $log)}"
+}
+
+# The gates and the demo check, each a function that fails with its reason.
+kerneldoc_clean() {
+	# shellcheck disable=SC2086 # one word per file
+	! perl "$src/scripts/kernel-doc" -none $sources 2>&1 | grep .
+}
+
+build_clean() {
+	make -s modules KDIR="$kdir" "$@" 2>&1 | grep -v '^Skipping BTF' | { ! grep .; }
+}
+
+demo_shows_seed() {
+	local out n
+
+	out=$(VARIANT=$1 KERNEL="$series" "$top/scripts/demo.sh" 2>/dev/null) || return 1
+	printf '%s\n' "$out"
+	[ "$(grep -cx '🦀 Hello from rust' <<<"$out")" -eq 3 ] || return 1
+	for n in 1 2 3; do
+		grep -q "rust_mydev: Opened the file $n times$" <<<"$out" || return 1
+	done
+}
+
+mkdir -p "$build"
+start=$(date +%s)
+need_pkgs "${VM_PKGS[@]}" linux-source-6.1 sparse shellcheck bc flex bison \
+	python3 perl xz-utils
+rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+kdir=/usr/src/linux-headers-$rel
+src=$("$top/scripts/linux-src.sh")
+cd "$top"
+
+say "static gates"
+sources=$(git ls-files '*.c' '*.h')
+for f in $sources; do
+	ignore=
+	# The compat header exists to compare kernel versions.
+	[ "$f" = variants/compat.h ] && ignore=--ignore=LINUX_VERSION_CODE
+	check "checkpatch --strict $f" perl "$src/scripts/checkpatch.pl" \
+		--no-tree --strict --quiet $ignore -f "$f"
+done
+check "kernel-doc: no warnings" kerneldoc_clean
+check "kernel-doc on every non-static function" "$top/scripts/kdoc-cover.sh" \
+	common/*.c variants/*.c
+check "shellcheck" shellcheck -x scripts/*.sh .ci/run
+
+# Rebuild from scratch so W=1 sees every file; sparse then checks them all.
+rm -rf "$build/kmod/$rel"
+check "build with W=1, no warnings" build_clean W=1
+check "sparse (C=2), no warnings" build_clean C=2
+
+suite kunit "$top/scripts/kunit.sh"
+suite vmtest env KERNEL="$series" "$top/scripts/vmtest.sh"
+
+for v in misc cdev debugfs; do
+	check "make demo VARIANT=$v shows the seed's session" demo_shows_seed "$v"
+done
+
+say "make check took $(($(date +%s) - start)) s"
+if [ ${#failed[@]} -gt 0 ]; then
+	say "failed:"
+	printf '  %s\n' "${failed[@]}" >&2
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

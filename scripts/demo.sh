@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The seed's session through one hellodev frontend, in Debian's own kernel
+# under QEMU: load with the seed's name and greeting, read three times, show
+# the log, unload. Prints only the commands and their output.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+variant=${VARIANT:-misc}
+case $variant in
+misc | cdev) node=/dev/rust_mydev ;;
+debugfs) node=/sys/kernel/debug/rust_mydev/greeting ;;
+*) die "VARIANT must be misc, cdev or debugfs, not '$variant'" ;;
+esac
+series=${KERNEL:-6.1}
+
+mkdir -p "$build"
+need_pkgs "${VM_PKGS[@]}"
+rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+say "building the modules for $rel"
+kmod=$(build_modules "$series")
+
+out="$build/demo/$variant"
+stage="$out/stage"
+rm -rf "$stage"
+mkdir -p "$stage/hellodev"
+cp "$kmod/hellodev_$variant.ko" "$stage/hellodev/"
+cat >"$stage/hellodev/run.sh" <<RUN
+#!/bin/sh
+# Show each command as typed at a root prompt, then run it.
+run() {
+	printf '# %s\n' "\$1"
+	eval "\$1" 2>&1
+}
+run "insmod hellodev_$variant.ko name=rust_mydev 'greeting=\"🦀 Hello from rust\"'"
+run "cat $node"
+run "cat $node"
+run "cat $node"
+run "dmesg | grep rust_mydev"
+run "rmmod hellodev_$variant"
+RUN
+chmod +x "$stage/hellodev/run.sh"
+
+say "booting $rel in QEMU (about 10 s)"
+if ! "$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 120; then
+	cat "$out/job.log"
+	die "the demo failed; the guest's log is in $out/"
+fi
+cat "$out/job.log"
