@@ -36,7 +36,7 @@ need_pkgs() {
 # What booting a Debian kernel in QEMU and building modules for it needs.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 VM_PKGS=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
-	cpio gzip gcc make libc6-dev kmod file)
+	cpio gzip gcc make libc6-dev kmod)
 
 # kernel_release SERIES - newest installed Debian kernel of SERIES (e.g. 6.1)
 # that has both an image in /boot and headers to build against.

@@ -34,9 +34,8 @@ fi
 
 kernel=/boot/vmlinuz-$rel
 [ -r "$kernel" ] || die "cannot read $kernel"
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-	busybox=/bin/busybox
+# busybox-static installs its static binary as /bin/busybox.
+busybox=/bin/busybox
 mkdir -p "$out"
 rm -f "$out"/{job,dmesg,console,result}.log
 
