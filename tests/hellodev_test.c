@@ -1,0 +1,1341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hellodev conformance suite: loads each frontend (misc, cdev, debugfs) with
+ * finit_module(2) and checks its node, parameters, open counter, log lines and
+ * clean-up against the spec, reading the kernel log through /dev/kmsg.
+ * Needs root and loads modules: run it in a throw-away VM (scripts/vmtest.sh).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define GREETING	"Hello from C\n"
+#define GREETING_LEN	((ssize_t)sizeof(GREETING) - 1)
+#define GREETING_MAX	4095
+#define NAME_MAX_LEN	32
+#define SEED_NAME	"rust_mydev"
+#define SEED_GREETING	"🦀 Hello from rust"
+#define LOG_ERR		3
+#define USER_ID		1000
+#define USER_OPENS	50
+#define USER_LOG_BURST	10
+#define THREADS		4
+#define ROUNDS		250
+#define GONE_TIMEOUT_MS	2000
+
+/**
+ * struct frontend_desc - one hellodev frontend, as userspace sees it
+ * @tag: short name, for the node names the tests pick
+ * @mod: module name, also the default node name
+ * @ko: module file, in the current directory
+ * @node_fmt: path of the node, from the node name
+ * @count_fmt: path of open_count, from the node name
+ * @entry_fmt: the node's sysfs class entry or debugfs directory
+ * @class_dir: class directory that lives as long as the module, or NULL
+ * @node_type: S_IFCHR or S_IFREG
+ * @has_mode: the module takes a mode parameter
+ * @proc_devices: the module lists the node name in /proc/devices
+ */
+struct frontend_desc {
+	const char *tag;
+	const char *mod;
+	const char *ko;
+	const char *node_fmt;
+	const char *count_fmt;
+	const char *entry_fmt;
+	const char *class_dir;
+	mode_t node_type;
+	bool has_mode;
+	bool proc_devices;
+};
+
+static const struct frontend_desc fe_misc = {
+	.tag		= "misc",
+	.mod		= "hellodev_misc",
+	.ko		= "hellodev_misc.ko",
+	.node_fmt	= "/dev/%s",
+	.count_fmt	= "/sys/class/misc/%s/open_count",
+	.entry_fmt	= "/sys/class/misc/%s",
+	.node_type	= S_IFCHR,
+	.has_mode	= true,
+};
+
+static const struct frontend_desc fe_cdev = {
+	.tag		= "cdev",
+	.mod		= "hellodev_cdev",
+	.ko		= "hellodev_cdev.ko",
+	.node_fmt	= "/dev/%s",
+	.count_fmt	= "/sys/class/hellodev/%s/open_count",
+	.entry_fmt	= "/sys/class/hellodev/%s",
+	.class_dir	= "/sys/class/hellodev",
+	.node_type	= S_IFCHR,
+	.has_mode	= true,
+	.proc_devices	= true,
+};
+
+static const struct frontend_desc fe_debugfs = {
+	.tag		= "debugfs",
+	.mod		= "hellodev_debugfs",
+	.ko		= "hellodev_debugfs.ko",
+	.node_fmt	= "/sys/kernel/debug/%s/greeting",
+	.count_fmt	= "/sys/kernel/debug/%s/open_count",
+	.entry_fmt	= "/sys/kernel/debug/%s",
+	.node_type	= S_IFREG,
+};
+
+static const struct frontend_desc *const all_frontends[] = {
+	&fe_misc, &fe_cdev, &fe_debugfs,
+};
+
+static void fmt_path(char *path, const char *fmt, const char *name)
+{
+	snprintf(path, PATH_MAX, fmt, name);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+/* Read @path into @buf, NUL-terminated; return its length or -errno. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len = 0, n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			len = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (len >= 0)
+		buf[len] = '\0';
+	return len;
+}
+
+/* The number in open_count at @path, or -1. */
+static long long read_count(const char *path)
+{
+	char buf[32], *end;
+	long long n;
+
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	n = strtoll(buf, &end, 10);
+	return strcmp(end, "\n") ? -1 : n;
+}
+
+/* Whether /proc/devices lists a character device called @name. */
+static bool in_proc_devices(const char *name)
+{
+	char line[256], dev[256];
+	bool chr = false, found = false;
+	FILE *f = fopen("/proc/devices", "re");
+	int major;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character devices:", 18))
+			chr = true;
+		else if (!strncmp(line, "Block devices:", 14))
+			chr = false;
+		else if (chr && sscanf(line, "%d %255s", &major, dev) == 2 &&
+			 !strcmp(dev, name))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A malloc'ed string of @len copies of @c. */
+static char *repeat(char c, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s) {
+		memset(s, c, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
+/* Load @fe with the parameters @params; return 0 or -errno. */
+static int mod_load(const struct frontend_desc *fe, const char *params)
+{
+	int fd, ret, err;
+
+	fd = open(fe->ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = ret ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Load @fe with name=@name and the parameters @more; return 0 or -errno. */
+static int mod_load_named(const struct frontend_desc *fe, const char *name,
+			  const char *more)
+{
+	char *params;
+	int err;
+
+	if (asprintf(&params, "name=%s %s", name, more) < 0)
+		return -ENOMEM;
+	err = mod_load(fe, params);
+	free(params);
+	return err;
+}
+
+/* Unload module @mod without waiting; return 0 or -errno. */
+static int mod_unload(const char *mod)
+{
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
+}
+
+/* Whether /proc/modules lists @mod. */
+static bool mod_listed(const char *mod)
+{
+	char line[512];
+	size_t len = strlen(mod);
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, mod, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
+/* Wait until @mod is in neither /proc/modules nor /sys/module. */
+static bool mod_wait_gone(const char *mod)
+{
+	char path[PATH_MAX];
+	int ms;
+
+	fmt_path(path, "/sys/module/%s", mod);
+	for (ms = 0; ms < GONE_TIMEOUT_MS; ms += 10) {
+		if (!mod_listed(mod) && !exists(path))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Unload @fe, which must be loaded and unused, and wait until it is gone. */
+static void unload(struct __test_metadata *_metadata,
+		   const struct frontend_desc *fe)
+{
+	int err = mod_unload(fe->mod);
+
+	EXPECT_EQ(0, err) TH_LOG("delete_module(%s): %s", fe->mod,
+				 strerror(-err));
+	EXPECT_TRUE(mod_wait_gone(fe->mod)) TH_LOG("%s stays loaded", fe->mod);
+}
+
+/* Unload whatever a previous test left of any frontend. */
+static void remove_leftovers(struct __test_metadata *_metadata)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		err = mod_unload(all_frontends[i]->mod);
+		ASSERT_TRUE(!err || err == -ENOENT)
+			TH_LOG("unload leftover %s: %s", all_frontends[i]->mod,
+			       strerror(-err));
+		ASSERT_TRUE(mod_wait_gone(all_frontends[i]->mod));
+	}
+}
+
+static void expect_exists(struct __test_metadata *_metadata, const char *path,
+			  bool present)
+{
+	EXPECT_EQ(present, exists(path))
+		TH_LOG("%s %s", path,
+		       present ? "is missing" : "is left behind");
+}
+
+/* Whether @name is one plain path component, safe to build paths on. */
+static bool plain_name(const char *name)
+{
+	return *name && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..");
+}
+
+/*
+ * Check that everything @fe makes for a node called @name is there, or that
+ * none of it is: the module in sysfs, the node, open_count, the class entry
+ * or debugfs directory, the class itself and the /proc/devices line.
+ * @entry_taken: the class entry or directory belongs to someone else and
+ * must stay.
+ */
+static void check_traces(struct __test_metadata *_metadata,
+			 const struct frontend_desc *fe, const char *name,
+			 bool present, bool entry_taken)
+{
+	char path[PATH_MAX];
+
+	fmt_path(path, "/sys/module/%s", fe->mod);
+	expect_exists(_metadata, path, present);
+	if (fe->class_dir)
+		expect_exists(_metadata, fe->class_dir, present);
+	if (fe->proc_devices)
+		EXPECT_EQ(present, in_proc_devices(name))
+			TH_LOG("/proc/devices line for \"%s\" %s", name,
+			       present ? "is missing" : "is left behind");
+	if (!plain_name(name))
+		return;
+	fmt_path(path, fe->node_fmt, name);
+	expect_exists(_metadata, path, present);
+	fmt_path(path, fe->count_fmt, name);
+	expect_exists(_metadata, path, present);
+	fmt_path(path, fe->entry_fmt, name);
+	expect_exists(_metadata, path, present || entry_taken);
+}
+
+/* Open @path with @flags; the test fails if it cannot. */
+static int open_or_fail(struct __test_metadata *_metadata, const char *path,
+			int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	int err = errno;
+
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(err));
+	return fd;
+}
+
+/* Open @path, read @want with one read(), then end of file. */
+static void expect_greeting(struct __test_metadata *_metadata,
+			    const char *path, const char *want)
+{
+	ssize_t len = strlen(want), n;
+	char buf[8192];
+	int fd = open_or_fail(_metadata, path, O_RDONLY);
+
+	n = read(fd, buf, sizeof(buf));
+	EXPECT_EQ(len, n) TH_LOG("read %s gave %zd", path, n);
+	if (n == len)
+		EXPECT_EQ(0, memcmp(buf, want, len))
+			TH_LOG("%s reads \"%.*s\"", path, (int)n, buf);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+/* read(@fd, @size) must return exactly @want. */
+static void expect_read(struct __test_metadata *_metadata, int fd,
+			size_t size, const char *want)
+{
+	ssize_t len = strlen(want), n;
+	char buf[64];
+
+	n = read(fd, buf, size < sizeof(buf) ? size : sizeof(buf));
+	EXPECT_EQ(len, n) TH_LOG("read(%zu) for \"%s\"", size, want);
+	if (n == len)
+		EXPECT_EQ(0, memcmp(buf, want, len));
+}
+
+/* The sysfs parameter @param of @fe must be 0444 and read @want. */
+static void expect_param(struct __test_metadata *_metadata,
+			 const struct frontend_desc *fe, const char *param,
+			 const char *want)
+{
+	char path[PATH_MAX], buf[256];
+	struct stat st;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", fe->mod,
+		 param);
+	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s is missing", path);
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	EXPECT_EQ(0444, st.st_mode & 07777)
+		TH_LOG("%s has mode 0%o", path, st.st_mode & 07777);
+	len = read_file(path, buf, sizeof(buf));
+	ASSERT_LT(0, len) TH_LOG("%s: %s", path, strerror(-len));
+	EXPECT_EQ('\n', buf[len - 1]) TH_LOG("%s: no newline", path);
+	buf[len - 1] = '\0';
+	EXPECT_STREQ(want, buf) TH_LOG("in %s", path);
+}
+
+/* A record of the kernel log: its level and message, unescaped. */
+struct kmsg_rec {
+	int level;
+	char text[512];
+};
+
+/**
+ * struct kmsg - the kernel log records of one module, read from /dev/kmsg
+ * @fd: /dev/kmsg, positioned after the records already seen
+ * @mod: module name
+ * @name: node name, which the module's records start with
+ * @rec: the module's records since the last kmsg_forget(), in order
+ * @n: records in @rec
+ * @cap: room in @rec
+ */
+struct kmsg {
+	int fd;
+	const char *mod;
+	char name[NAME_MAX_LEN + 16];
+	struct kmsg_rec *rec;
+	size_t n, cap;
+};
+
+static bool has_prefix(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(text, name, len) && !strncmp(text + len, ": ", 2);
+}
+
+/*
+ * Whether @text comes from the module: it starts with the node or module
+ * name or mentions hellodev, and is not one of the module loader's own lines
+ * about an unsigned out-of-tree module.
+ */
+static bool kmsg_is_ours(const struct kmsg *k, const char *text)
+{
+	if (has_prefix(text, k->mod) &&
+	    (strstr(text, ": loading out-of-tree module taints kernel") ||
+	     strstr(text, ": module verification failed")))
+		return false;
+	return has_prefix(text, k->name) || has_prefix(text, k->mod) ||
+	       strstr(text, "hellodev");
+}
+
+/* Parse "prio,seq,ts,flags;message\n" into @r, undoing the \xNN escapes. */
+static bool kmsg_parse(const char *rec, struct kmsg_rec *r)
+{
+	const char *p = strchr(rec, ';');
+	size_t i = 0;
+	unsigned int c;
+
+	if (!p)
+		return false;
+	r->level = atoi(rec) & 7;
+	for (p++; *p && *p != '\n' && i < sizeof(r->text) - 1; p++) {
+		if (!strncmp(p, "\\x", 2) && sscanf(p + 2, "%2x", &c) == 1) {
+			r->text[i++] = c;
+			p += 3;
+		} else {
+			r->text[i++] = *p;
+		}
+	}
+	r->text[i] = '\0';
+	return true;
+}
+
+/* Add the module's new records to @k. */
+static void kmsg_read(struct __test_metadata *_metadata, struct kmsg *k)
+{
+	char buf[8192 + 1];
+	struct kmsg_rec r;
+	ssize_t n;
+	int err;
+
+	for (;;) {
+		n = read(k->fd, buf, sizeof(buf) - 1);
+		err = errno;
+		if (n < 0 && err == EAGAIN)
+			return;
+		ASSERT_LT(0, n) TH_LOG("/dev/kmsg: %s", err == EPIPE ?
+				       "records were overwritten before we read them" :
+				       strerror(err));
+		buf[n] = '\0';
+		if (!kmsg_parse(buf, &r) || !kmsg_is_ours(k, r.text))
+			continue;
+		if (k->n == k->cap) {
+			k->cap = k->cap ? 2 * k->cap : 64;
+			k->rec = realloc(k->rec, k->cap * sizeof(*k->rec));
+			ASSERT_NE(NULL, k->rec);
+		}
+		k->rec[k->n++] = r;
+	}
+}
+
+/* Start collecting the records of @mod logged as @name from now on. */
+static void kmsg_open(struct __test_metadata *_metadata, struct kmsg *k,
+		      const char *mod, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	k->mod = mod;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, k->fd) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	ASSERT_LE(0, lseek(k->fd, 0, SEEK_END));
+}
+
+/*
+ * Drop the records seen so far; if @name is not NULL, collect those logged
+ * as @name from now on.
+ */
+static void kmsg_forget(struct __test_metadata *_metadata, struct kmsg *k,
+			const char *name)
+{
+	kmsg_read(_metadata, k);
+	k->n = 0;
+	if (name)
+		snprintf(k->name, sizeof(k->name), "%s", name);
+}
+
+static void kmsg_close(struct kmsg *k)
+{
+	if (k->fd > 0)
+		close(k->fd);
+	free(k->rec);
+	k->rec = NULL;
+}
+
+static void kmsg_dump(struct __test_metadata *_metadata, const struct kmsg *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		TH_LOG("kmsg <%d> %s", k->rec[i].level, k->rec[i].text);
+}
+
+/*
+ * Read the log: it must have exactly one new record of the module, starting
+ * with "@prefix: " and containing @what (and at @level unless it is -1).
+ */
+static void expect_one_record(struct __test_metadata *_metadata,
+			      struct kmsg *k, const char *prefix,
+			      const char *what, int level)
+{
+	const struct kmsg_rec *r;
+
+	kmsg_read(_metadata, k);
+	EXPECT_EQ(1, k->n) kmsg_dump(_metadata, k);
+	if (k->n != 1)
+		return;
+	r = k->rec;
+	EXPECT_TRUE(has_prefix(r->text, prefix) && strstr(r->text, what))
+		TH_LOG("want \"%s: ...%s...\", got \"%s\"", prefix, what,
+		       r->text);
+	if (level >= 0)
+		EXPECT_EQ(level, r->level) TH_LOG("%s", r->text);
+	kmsg_forget(_metadata, k, NULL);
+}
+
+/* N of a "<name>: Opened the file N times" record, or -1. */
+static long long opened_n(const struct kmsg_rec *r, const char *name)
+{
+	unsigned long long n;
+	int end = 0;
+
+	if (!has_prefix(r->text, name))
+		return -1;
+	if (sscanf(r->text + strlen(name) + 2, "Opened the file %llu times%n",
+		   &n, &end) != 1 || r->text[strlen(name) + 2 + end])
+		return -1;
+	return n;
+}
+
+/**
+ * struct bad_load - a module load that must be refused
+ * @label: what is wrong, for the test log
+ * @params: the parameters
+ * @name: node name they ask for
+ * @prefix: what the one error record must start with
+ * @what: what it must mention
+ * @err: errno finit_module must give
+ * @entry_taken: the node's class entry or directory is someone else's
+ */
+struct bad_load {
+	const char *label;
+	const char *params;
+	const char *name;
+	const char *prefix;
+	const char *what;
+	int err;
+	bool entry_taken;
+};
+
+/*
+ * Load @fe as @bad says: it must fail with the errno and exactly one error
+ * record saying what to fix, leave nothing behind, and a correct load must
+ * work right after.
+ */
+static void expect_refused(struct __test_metadata *_metadata, struct kmsg *k,
+			   const struct frontend_desc *fe,
+			   const struct bad_load *bad)
+{
+	char node[PATH_MAX];
+	int err;
+
+	kmsg_forget(_metadata, k, bad->name);
+	err = mod_load(fe, bad->params);
+	EXPECT_EQ(bad->err, -err) TH_LOG("%s: %s", bad->label, strerror(-err));
+	if (!err)
+		mod_unload(fe->mod);
+	EXPECT_TRUE(mod_wait_gone(fe->mod)) TH_LOG("%s", bad->label);
+	kmsg_read(_metadata, k);
+	EXPECT_EQ(1, k->n) {
+		TH_LOG("%s: %zu records", bad->label, k->n);
+		kmsg_dump(_metadata, k);
+	}
+	if (k->n == 1) {
+		EXPECT_EQ(LOG_ERR, k->rec[0].level) TH_LOG("%s", bad->label);
+		EXPECT_TRUE(has_prefix(k->rec[0].text, bad->prefix) &&
+			    strstr(k->rec[0].text, bad->what))
+			TH_LOG("%s: want \"%s: ...%s...\", got \"%s\"",
+			       bad->label, bad->prefix, bad->what,
+			       k->rec[0].text);
+	}
+	check_traces(_metadata, fe, bad->name, false, bad->entry_taken);
+
+	kmsg_forget(_metadata, k, fe->mod);
+	err = mod_load(fe, "");
+	ASSERT_EQ(0, err) TH_LOG("load after %s: %s", bad->label,
+				 strerror(-err));
+	fmt_path(node, fe->node_fmt, fe->mod);
+	expect_greeting(_metadata, node, GREETING);
+	unload(_metadata, fe);
+	kmsg_forget(_metadata, k, NULL);
+}
+
+/**
+ * struct hd_node - the node a test loads a frontend with
+ * @name: node name
+ * @node: path of the node
+ * @count: path of its open_count
+ */
+struct hd_node {
+	char name[NAME_MAX_LEN + 1];
+	char node[PATH_MAX];
+	char count[PATH_MAX];
+};
+
+/* Make @name the node name of @dev, a node of @fe. */
+static void use_name(struct hd_node *dev, const struct frontend_desc *fe,
+		     const char *name)
+{
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	fmt_path(dev->node, fe->node_fmt, name);
+	fmt_path(dev->count, fe->count_fmt, name);
+}
+
+/* Open @path @opens times as an unprivileged user, reading the first time. */
+static int open_as_user(const char *path, int opens, const char *want)
+{
+	ssize_t len = strlen(want), n;
+	char buf[64];
+	int i, fd, status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(USER_ID) || setuid(USER_ID))
+			_exit(254);
+		for (i = 0; i < opens; i++) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				_exit(errno);
+			if (!i) {
+				n = read(fd, buf, sizeof(buf));
+				if (n != len || memcmp(buf, want, len))
+					_exit(255);
+			}
+			close(fd);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* One of the concurrent openers: open, read, close, @rounds times. */
+struct opener {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	const char *path;
+	int rounds;
+	int bad;
+};
+
+static void *opener_run(void *arg)
+{
+	struct opener *o = arg;
+	char buf[64];
+	ssize_t n;
+	int i, fd;
+
+	pthread_barrier_wait(o->start);
+	for (i = 0; i < o->rounds; i++) {
+		fd = open(o->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			o->bad++;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n != GREETING_LEN || memcmp(buf, GREETING, n))
+			o->bad++;
+		close(fd);
+	}
+	return NULL;
+}
+
+FIXTURE(frontend) {
+	struct hd_node dev;
+	struct kmsg log;
+};
+
+FIXTURE_VARIANT(frontend) {
+	const struct frontend_desc *fe;
+};
+
+FIXTURE_VARIANT_ADD(frontend, misc) {
+	.fe = &fe_misc,
+};
+
+FIXTURE_VARIANT_ADD(frontend, cdev) {
+	.fe = &fe_cdev,
+};
+
+FIXTURE_VARIANT_ADD(frontend, debugfs) {
+	.fe = &fe_debugfs,
+};
+
+FIXTURE_SETUP(frontend)
+{
+	const struct frontend_desc *fe = variant->fe;
+	char name[NAME_MAX_LEN + 1];
+
+	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
+	ASSERT_TRUE(exists(fe->ko)) TH_LOG("%s not found", fe->ko);
+	remove_leftovers(_metadata);
+	snprintf(name, sizeof(name), "hdt_%s", fe->tag);
+	use_name(&self->dev, fe, name);
+	kmsg_open(_metadata, &self->log, fe->mod, name);
+}
+
+FIXTURE_TEARDOWN(frontend)
+{
+	int err = mod_unload(variant->fe->mod);
+
+	if (_metadata->passed)
+		EXPECT_TRUE(!err || err == -ENOENT)
+			TH_LOG("unload %s: %s", variant->fe->mod,
+			       strerror(-err));
+	kmsg_close(&self->log);
+}
+
+TEST_F(frontend, parameters_default_to_spec_and_are_read_only)
+{
+	const struct frontend_desc *fe = variant->fe;
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, mod_load(fe, ""));
+	expect_param(_metadata, fe, "name", fe->mod);
+	expect_param(_metadata, fe, "greeting", "Hello from C");
+	expect_param(_metadata, fe, "log_opens", "Y");
+	if (fe->has_mode) {
+		expect_param(_metadata, fe, "mode", "0400");
+	} else {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/mode",
+			 fe->mod);
+		expect_exists(_metadata, path, false);
+	}
+	use_name(&self->dev, fe, fe->mod);
+	expect_greeting(_metadata, self->dev.node, GREETING);
+}
+
+TEST_F(frontend, parameters_show_the_values_passed)
+{
+	const struct frontend_desc *fe = variant->fe;
+	const char *params = fe->has_mode ?
+		"greeting=\"Hi, 1 2 3\" log_opens=0 mode=0440" :
+		"greeting=\"Hi, 1 2 3\" log_opens=0";
+
+	ASSERT_EQ(0, mod_load_named(fe, self->dev.name, params));
+	expect_param(_metadata, fe, "name", self->dev.name);
+	expect_param(_metadata, fe, "greeting", "Hi, 1 2 3");
+	expect_param(_metadata, fe, "log_opens", "N");
+	if (fe->has_mode)
+		expect_param(_metadata, fe, "mode", "0440");
+	expect_greeting(_metadata, self->dev.node, "Hi, 1 2 3\n");
+}
+
+TEST_F(frontend, read_gives_greeting_and_newline_then_eof_from_each_open)
+{
+	char buf[4096];
+	int i, fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	for (i = 0; i < 2; i++) {
+		fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+		memset(buf, 'x', sizeof(buf));
+		ASSERT_EQ(GREETING_LEN, read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp(buf, GREETING, GREETING_LEN));
+		EXPECT_EQ(NULL, memchr(buf, '\0', GREETING_LEN));
+		EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+		close(fd);
+	}
+}
+
+TEST_F(frontend, short_reads_of_every_size_reassemble_the_greeting)
+{
+	ssize_t size, got, want, n;
+	char buf[4 * GREETING_LEN];
+	int fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	for (size = 1; size <= GREETING_LEN + 1; size++) {
+		fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+		got = 0;
+		do {
+			want = GREETING_LEN - got;
+			if (want > size)
+				want = size;
+			n = read(fd, buf + got, size);
+			EXPECT_EQ(want, n)
+				TH_LOG("read(%zd) at %zd", size, got);
+			if (n > 0)
+				got += n;
+		} while (n > 0 && got <= 2 * GREETING_LEN);
+		EXPECT_EQ(GREETING_LEN, got) TH_LOG("reads of %zd", size);
+		if (got == GREETING_LEN)
+			EXPECT_EQ(0, memcmp(buf, GREETING, got));
+		close(fd);
+	}
+}
+
+TEST_F(frontend, pread_gives_the_slice_at_every_offset)
+{
+	static const size_t sizes[] = {
+		1, 2, 5, GREETING_LEN - 1, GREETING_LEN, GREETING_LEN + 1, 4096,
+	};
+	ssize_t want, n;
+	char buf[4096];
+	off_t off;
+	size_t i;
+	int fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	for (off = 0; off <= GREETING_LEN + 1; off++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			want = off < GREETING_LEN ? GREETING_LEN - off : 0;
+			if ((size_t)want > sizes[i])
+				want = sizes[i];
+			n = pread(fd, buf, sizes[i], off);
+			EXPECT_EQ(want, n) TH_LOG("pread(%zu) at %lld",
+						  sizes[i], (long long)off);
+			if (n == want && want)
+				EXPECT_EQ(0, memcmp(buf, GREETING + off, n));
+		}
+	}
+	n = pread(fd, buf, 4, -1);
+	EXPECT_EQ(EINVAL, n < 0 ? errno : 0) TH_LOG("pread at -1 gave %zd", n);
+	/* pread() leaves the file position alone. */
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	expect_read(_metadata, fd, 64, GREETING);
+	close(fd);
+}
+
+/* lseek(@fd, @off, @whence) must give @want, or the errno -@want. */
+static void expect_seek(struct __test_metadata *_metadata, int fd, off_t off,
+			int whence, off_t want)
+{
+	off_t got = lseek(fd, off, whence);
+
+	if (got < 0)
+		got = -errno;
+	EXPECT_EQ(want, got) TH_LOG("lseek(%lld, %d)", (long long)off, whence);
+}
+
+TEST_F(frontend, lseek_works_as_on_a_regular_file)
+{
+	const off_t len = GREETING_LEN;
+	int fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	expect_seek(_metadata, fd, 0, SEEK_END, len);
+	expect_read(_metadata, fd, 64, "");
+	expect_seek(_metadata, fd, -1, SEEK_END, len - 1);
+	expect_read(_metadata, fd, 64, "\n");
+	expect_seek(_metadata, fd, 6, SEEK_SET, 6);
+	expect_read(_metadata, fd, 4, "from");
+	expect_seek(_metadata, fd, 0, SEEK_CUR, 10);
+	expect_seek(_metadata, fd, -4, SEEK_CUR, 6);
+	expect_read(_metadata, fd, 64, "from C\n");
+	/* A negative result is refused and leaves the position alone. */
+	expect_seek(_metadata, fd, -1, SEEK_SET, -EINVAL);
+	expect_seek(_metadata, fd, -len - 1, SEEK_END, -EINVAL);
+	expect_seek(_metadata, fd, -100, SEEK_CUR, -EINVAL);
+	expect_seek(_metadata, fd, 0, SEEK_CUR, len);
+	/* Past the end is allowed and reads nothing. */
+	expect_seek(_metadata, fd, 100, SEEK_SET, 100);
+	expect_read(_metadata, fd, 64, "");
+	expect_seek(_metadata, fd, 1, SEEK_END, len + 1);
+	expect_read(_metadata, fd, 64, "");
+	/* One extent of data, then the implicit hole at the end. */
+	expect_seek(_metadata, fd, 0, SEEK_DATA, 0);
+	expect_seek(_metadata, fd, 5, SEEK_DATA, 5);
+	expect_seek(_metadata, fd, 0, SEEK_HOLE, len);
+	expect_seek(_metadata, fd, 5, SEEK_HOLE, len);
+	expect_seek(_metadata, fd, len, SEEK_DATA, -ENXIO);
+	expect_seek(_metadata, fd, len, SEEK_HOLE, -ENXIO);
+	expect_seek(_metadata, fd, 0, SEEK_HOLE + 1, -EINVAL);
+	expect_seek(_metadata, fd, 0, 42, -EINVAL);
+	expect_seek(_metadata, fd, 3, SEEK_SET, 3);
+	expect_read(_metadata, fd, 64, "lo from C\n");
+	close(fd);
+}
+
+TEST_F(frontend, read_into_bad_memory_faults_or_stops_at_the_fault)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *bad = (void *)1;
+	char *map, *edge;
+	ssize_t k, n;
+	int fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	/* The raw syscall: read() is declared to need a real buffer. */
+	n = syscall(SYS_read, fd, bad, GREETING_LEN);
+	EXPECT_EQ(EFAULT, n < 0 ? errno : 0) TH_LOG("read gave %zd", n);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	close(fd);
+
+	/* A page, then a PROT_NONE page: reads that run into the second. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	edge = map + page;
+	ASSERT_EQ(0, mprotect(edge, page, PROT_NONE));
+	for (k = 0; k < GREETING_LEN; k++) {
+		fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+		n = read(fd, edge - k, GREETING_LEN);
+		if (!k) {
+			EXPECT_EQ(EFAULT, n < 0 ? errno : 0);
+		} else {
+			EXPECT_EQ(k, n) TH_LOG("%zd bytes before the fault", k);
+			if (n == k)
+				EXPECT_EQ(0, memcmp(edge - k, GREETING, k));
+			/* The position moved by what was copied. */
+			expect_read(_metadata, fd, 64, GREETING + k);
+		}
+		close(fd);
+	}
+	munmap(map, 2 * page);
+}
+
+TEST_F(frontend, write_is_refused_and_changes_nothing)
+{
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	fd = open_or_fail(_metadata, self->dev.node, O_RDWR);
+	n = write(fd, "x", 1);
+	EXPECT_EQ(EINVAL, n < 0 ? errno : 0) TH_LOG("write gave %zd", n);
+	expect_read(_metadata, fd, 64, GREETING);
+	close(fd);
+
+	fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	n = write(fd, "x", 1);
+	EXPECT_EQ(EBADF, n < 0 ? errno : 0) TH_LOG("write gave %zd", n);
+	close(fd);
+
+	EXPECT_EQ(2, read_count(self->dev.count));
+	expect_greeting(_metadata, self->dev.node, GREETING);
+	EXPECT_EQ(3, read_count(self->dev.count));
+}
+
+TEST_F(frontend, open_count_counts_every_open_and_only_opens)
+{
+	int fd1, fd2, i;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, self->dev.name, ""));
+	EXPECT_EQ(0, read_count(self->dev.count));
+	EXPECT_EQ(0, read_count(self->dev.count));
+	fd1 = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	EXPECT_EQ(1, read_count(self->dev.count));
+	fd2 = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	EXPECT_EQ(2, read_count(self->dev.count));
+	close(fd1);
+	close(fd2);
+	EXPECT_EQ(2, read_count(self->dev.count));
+	for (i = 0; i < 5; i++)
+		expect_greeting(_metadata, self->dev.node, GREETING);
+	EXPECT_EQ(7, read_count(self->dev.count));
+	EXPECT_EQ(7, read_count(self->dev.count));
+}
+
+TEST_F(frontend, log_names_the_node_on_load_each_open_and_unload)
+{
+	const struct hd_node *dev = &self->dev;
+	struct kmsg *log = &self->log;
+	long long count;
+	int i, fd;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, dev->name, ""));
+	expect_one_record(_metadata, log, dev->name, "(init)", -1);
+	for (i = 1; i <= 3; i++) {
+		fd = open_or_fail(_metadata, dev->node, O_RDONLY);
+		count = read_count(dev->count);
+		close(fd);
+		EXPECT_EQ(i, count);
+		kmsg_read(_metadata, log);
+		ASSERT_EQ(1, log->n) kmsg_dump(_metadata, log);
+		EXPECT_EQ(count, opened_n(&log->rec[0], dev->name))
+			TH_LOG("open %lld logged \"%s\"", count,
+			       log->rec[0].text);
+		kmsg_forget(_metadata, log, NULL);
+	}
+	unload(_metadata, variant->fe);
+	expect_one_record(_metadata, log, dev->name, "(exit)", -1);
+}
+
+TEST_F(frontend, log_opens_off_counts_opens_without_logging)
+{
+	const struct hd_node *dev = &self->dev;
+	struct kmsg *log = &self->log;
+	int i;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, dev->name, "log_opens=0"));
+	expect_one_record(_metadata, log, dev->name, "(init)", -1);
+	for (i = 0; i < 5; i++)
+		expect_greeting(_metadata, dev->node, GREETING);
+	EXPECT_EQ(5, read_count(dev->count));
+	kmsg_read(_metadata, log);
+	EXPECT_EQ(0, log->n) kmsg_dump(_metadata, log);
+	unload(_metadata, variant->fe);
+	expect_one_record(_metadata, log, dev->name, "(exit)", -1);
+}
+
+TEST_F(frontend, node_mode_follows_the_mode_parameter)
+{
+	static const struct {
+		const char *param;
+		mode_t perm;
+	} modes[] = {
+		{ "", 0400 }, { "mode=0444", 0444 }, { "mode=0440", 0440 },
+	};
+	const struct frontend_desc *fe = variant->fe;
+	const struct hd_node *dev = &self->dev;
+	struct stat st;
+	size_t i;
+
+	/* debugfs has no mode parameter: its file is always 0400. */
+	for (i = 0; i < (fe->has_mode ? ARRAY_SIZE(modes) : 1); i++) {
+		ASSERT_EQ(0, mod_load_named(fe, dev->name, modes[i].param));
+		ASSERT_EQ(0, stat(dev->node, &st)) TH_LOG("%s", dev->node);
+		EXPECT_EQ(fe->node_type, st.st_mode & S_IFMT);
+		EXPECT_EQ(modes[i].perm, st.st_mode & 07777)
+			TH_LOG("\"%s\" gave mode 0%o", modes[i].param,
+			       st.st_mode & 07777);
+		EXPECT_EQ(0, st.st_uid);
+		unload(_metadata, fe);
+	}
+}
+
+TEST_F(frontend, bad_greeting_is_refused_cleanly)
+{
+	const char *name = self->dev.name;
+	char *g4096 = repeat('g', 4096), *g10000 = repeat('g', 10000);
+	char empty[64], p4096[4200], p10000[10100];
+	const struct bad_load bad[] = {
+		{ "empty greeting", empty, name, name, "greeting", EINVAL },
+		{ "greeting of 4096 bytes", p4096, name, name, "4095", EINVAL },
+		{ "greeting of 10000 bytes", p10000, name, name, "4095",
+		  EINVAL },
+	};
+	size_t i;
+
+	ASSERT_TRUE(g4096 && g10000);
+	snprintf(empty, sizeof(empty), "name=%s greeting=\"\"", name);
+	snprintf(p4096, sizeof(p4096), "name=%s greeting=%s", name, g4096);
+	snprintf(p10000, sizeof(p10000), "name=%s greeting=%s", name, g10000);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		expect_refused(_metadata, &self->log, variant->fe, &bad[i]);
+	free(g4096);
+	free(g10000);
+}
+
+TEST_F(frontend, bad_name_is_refused_cleanly)
+{
+	const char *mod = variant->fe->mod;
+	char long_name[NAME_MAX_LEN + 2], param[64];
+	const struct bad_load bad[] = {
+		{ "empty name", "name=\"\"", "", mod, "name", EINVAL },
+		{ "name of 33 characters", param, long_name, mod, "32",
+		  EINVAL },
+		{ "name with a slash", "name=a/b", "a/b", mod, "a/b", EINVAL },
+		{ "hidden name", "name=.hidden", ".hidden", mod, ".hidden",
+		  EINVAL },
+		{ "name ..", "name=..", "..", mod, "name", EINVAL },
+	};
+	size_t i;
+
+	memset(long_name, 'n', NAME_MAX_LEN + 1);
+	long_name[NAME_MAX_LEN + 1] = '\0';
+	snprintf(param, sizeof(param), "name=%s", long_name);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		expect_refused(_metadata, &self->log, variant->fe, &bad[i]);
+}
+
+TEST_F(frontend, bad_mode_is_refused_cleanly)
+{
+	static const char *const modes[] = { "0644", "0555", "0200", "0" };
+	char params[64], label[64];
+	const struct bad_load bad = {
+		.label = label, .params = params, .name = self->dev.name,
+		.prefix = self->dev.name, .what = "mode", .err = EINVAL,
+	};
+	size_t i;
+
+	if (!variant->fe->has_mode)
+		SKIP(return, "%s has no mode parameter", variant->fe->mod);
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		snprintf(label, sizeof(label), "mode=%s", modes[i]);
+		snprintf(params, sizeof(params), "name=%s mode=%s",
+			 self->dev.name, modes[i]);
+		expect_refused(_metadata, &self->log, variant->fe, &bad);
+	}
+}
+
+TEST_F(frontend, longest_greeting_and_name_are_accepted)
+{
+	const struct frontend_desc *fe = variant->fe;
+	char *greeting = malloc(GREETING_MAX + 2), *buf = malloc(8192);
+	char *param = malloc(GREETING_MAX + 16);
+	char name[NAME_MAX_LEN + 1];
+	int i, fd;
+
+	ASSERT_TRUE(greeting && buf && param);
+	for (i = 0; i < GREETING_MAX; i++)
+		greeting[i] = 'a' + i % 26;
+	greeting[GREETING_MAX] = '\0';
+	snprintf(param, GREETING_MAX + 16, "greeting=%s", greeting);
+	ASSERT_EQ(0, mod_load_named(fe, self->dev.name, param));
+	greeting[GREETING_MAX] = '\n';
+	fd = open_or_fail(_metadata, self->dev.node, O_RDONLY);
+	ASSERT_EQ(GREETING_MAX + 1, read(fd, buf, 8192));
+	EXPECT_EQ(0, memcmp(buf, greeting, GREETING_MAX + 1));
+	EXPECT_EQ(0, read(fd, buf, 8192));
+	close(fd);
+	unload(_metadata, fe);
+
+	memset(name, 'n', NAME_MAX_LEN);
+	name[NAME_MAX_LEN] = '\0';
+	memcpy(name, self->dev.name, strlen(self->dev.name));
+	use_name(&self->dev, fe, name);
+	kmsg_forget(_metadata, &self->log, name);
+	ASSERT_EQ(0, mod_load_named(fe, name, ""));
+	expect_one_record(_metadata, &self->log, name, "(init)", -1);
+	expect_greeting(_metadata, self->dev.node, GREETING);
+	check_traces(_metadata, fe, name, true, false);
+	unload(_metadata, fe);
+	check_traces(_metadata, fe, name, false, false);
+	free(greeting);
+	free(buf);
+	free(param);
+}
+
+TEST_F(frontend, unload_waits_for_the_last_close_then_removes_everything)
+{
+	const struct frontend_desc *fe = variant->fe;
+	const struct hd_node *dev = &self->dev;
+	char buf[64];
+	int fd, err;
+
+	ASSERT_EQ(0, mod_load_named(fe, dev->name, ""));
+	check_traces(_metadata, fe, dev->name, true, false);
+	fd = open_or_fail(_metadata, dev->node, O_RDONLY);
+	err = mod_unload(fe->mod);
+	EXPECT_EQ(-EWOULDBLOCK, err)
+		TH_LOG("unload while open: %s", strerror(-err));
+	EXPECT_TRUE(mod_listed(fe->mod));
+	check_traces(_metadata, fe, dev->name, true, false);
+	EXPECT_EQ(GREETING_LEN, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, GREETING, GREETING_LEN));
+	close(fd);
+	unload(_metadata, fe);
+	check_traces(_metadata, fe, dev->name, false, false);
+
+	ASSERT_EQ(0, mod_load_named(fe, dev->name, ""));
+	expect_greeting(_metadata, dev->node, GREETING);
+	unload(_metadata, fe);
+	check_traces(_metadata, fe, dev->name, false, false);
+}
+
+TEST_F(frontend, concurrent_opens_count_and_log_each_number_once)
+{
+	const struct hd_node *dev = &self->dev;
+	struct kmsg *log = &self->log;
+	unsigned char seen[THREADS * ROUNDS + 1] = { 0 };
+	struct opener openers[THREADS];
+	pthread_barrier_t start;
+	int i, bad = 0, dups = 0, stray = 0;
+	long long n;
+	size_t r;
+
+	ASSERT_EQ(0, mod_load_named(variant->fe, dev->name, ""));
+	kmsg_forget(_metadata, log, NULL);
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, THREADS));
+	for (i = 0; i < THREADS; i++) {
+		openers[i] = (struct opener){
+			.start = &start, .path = dev->node, .rounds = ROUNDS,
+		};
+		ASSERT_EQ(0, pthread_create(&openers[i].thread, NULL,
+					    opener_run, &openers[i]));
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(openers[i].thread, NULL);
+		bad += openers[i].bad;
+	}
+	pthread_barrier_destroy(&start);
+	EXPECT_EQ(0, bad) TH_LOG("%d opens or reads went wrong", bad);
+	EXPECT_EQ(THREADS * ROUNDS, read_count(dev->count));
+
+	kmsg_read(_metadata, log);
+	for (r = 0; r < log->n; r++) {
+		n = opened_n(&log->rec[r], dev->name);
+		if (n < 1 || n > THREADS * ROUNDS) {
+			if (stray++ < 5)
+				TH_LOG("stray record \"%s\"", log->rec[r].text);
+		} else if (seen[n]++ && dups++ < 5) {
+			TH_LOG("N=%lld logged twice", n);
+		}
+	}
+	EXPECT_EQ(0, stray);
+	EXPECT_EQ(0, dups);
+	EXPECT_EQ(THREADS * ROUNDS, log->n);
+}
+
+TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
+{
+	const struct frontend_desc *fe = variant->fe;
+	const struct hd_node *dev = &self->dev;
+	struct kmsg *log = &self->log;
+	long long n, last = 0;
+	size_t r;
+
+	ASSERT_EQ(0, mod_load_named(fe, dev->name, ""));
+	EXPECT_EQ(EACCES, open_as_user(dev->node, 1, GREETING));
+	EXPECT_EQ(0, read_count(dev->count));
+	if (!fe->has_mode)
+		return;
+	unload(_metadata, fe);
+
+	ASSERT_EQ(0, mod_load_named(fe, dev->name, "mode=0440"));
+	EXPECT_EQ(EACCES, open_as_user(dev->node, 1, GREETING));
+	EXPECT_EQ(0, read_count(dev->count));
+	unload(_metadata, fe);
+
+	ASSERT_EQ(0, mod_load_named(fe, dev->name, "mode=0444"));
+	kmsg_forget(_metadata, log, NULL);
+	EXPECT_EQ(0, open_as_user(dev->node, USER_OPENS, GREETING));
+	EXPECT_EQ(USER_OPENS, read_count(dev->count));
+	kmsg_read(_metadata, log);
+	EXPECT_LE(1, log->n);
+	EXPECT_GE(USER_LOG_BURST, log->n) TH_LOG("%zu records", log->n);
+	for (r = 0; r < log->n; r++) {
+		n = opened_n(&log->rec[r], dev->name);
+		EXPECT_LT(last, n) TH_LOG("\"%s\"", log->rec[r].text);
+		EXPECT_GE(USER_OPENS, n);
+		last = n;
+	}
+	if (log->n)
+		EXPECT_EQ(1, opened_n(&log->rec[0], dev->name));
+}
+
+TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
+{
+	const struct frontend_desc *fe = variant->fe;
+	struct kmsg *log = &self->log;
+	size_t i;
+
+	use_name(&self->dev, fe, SEED_NAME);
+	kmsg_forget(_metadata, log, SEED_NAME);
+	ASSERT_EQ(0, mod_load_named(fe, SEED_NAME,
+				    "greeting=\"" SEED_GREETING "\""));
+	expect_one_record(_metadata, log, SEED_NAME, "(init)", -1);
+	for (i = 0; i < 3; i++)
+		expect_greeting(_metadata, self->dev.node, SEED_GREETING "\n");
+	kmsg_read(_metadata, log);
+	ASSERT_EQ(3, log->n) kmsg_dump(_metadata, log);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(i + 1, opened_n(&log->rec[i], SEED_NAME))
+			TH_LOG("\"%s\"", log->rec[i].text);
+	kmsg_forget(_metadata, log, NULL);
+	unload(_metadata, fe);
+	expect_one_record(_metadata, log, SEED_NAME, "(exit)", -1);
+}
+
+TEST(all_frontends_work_side_by_side)
+{
+	char node[PATH_MAX], count[PATH_MAX];
+	const struct frontend_desc *fe;
+	size_t i;
+
+	remove_leftovers(_metadata);
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
+		ASSERT_EQ(0, mod_load(all_frontends[i], ""))
+			TH_LOG("load %s", all_frontends[i]->mod);
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		fe = all_frontends[i];
+		fmt_path(node, fe->node_fmt, fe->mod);
+		fmt_path(count, fe->count_fmt, fe->mod);
+		expect_greeting(_metadata, node, GREETING);
+		EXPECT_EQ(1, read_count(count)) TH_LOG("%s", count);
+		check_traces(_metadata, fe, fe->mod, true, false);
+	}
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		fe = all_frontends[i];
+		unload(_metadata, fe);
+		check_traces(_metadata, fe, fe->mod, false, false);
+	}
+}
+
+TEST(debugfs_directory_in_use_is_refused_cleanly)
+{
+	static const struct bad_load bdi = {
+		.label = "name of the kernel's debugfs directory bdi",
+		.params = "name=bdi", .name = "bdi", .prefix = "bdi",
+		.what = "name", .err = EEXIST, .entry_taken = true,
+	};
+	struct kmsg log;
+
+	if (!exists("/sys/kernel/debug/bdi"))
+		SKIP(return, "no debugfs directory bdi to collide with");
+	remove_leftovers(_metadata);
+	kmsg_open(_metadata, &log, fe_debugfs.mod, "bdi");
+	expect_refused(_metadata, &log, &fe_debugfs, &bdi);
+	kmsg_close(&log);
+}
+
+TEST_HARNESS_MAIN
