@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/minmax.h>
+#include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/string.h>
@@ -35,7 +36,7 @@ static const struct kernel_param_ops param_ops_text = {
 	.get = param_get_charp,
 };
 
-static char *name;
+static const char *name;
 module_param_cb(name, &param_ops_text, &name, 0444);
 MODULE_PARM_DESC(name, "Node name, 1-32 of A-Za-z0-9_-. not starting with '.' (default: module name)");
 
@@ -152,6 +153,12 @@ int hellodev_setup(struct hellodev *hd, const char *modname, const char *name,
  */
 int hellodev_setup_from_params(struct hellodev *hd, const char *modname)
 {
+	/* Show the name in use in sysfs, where the parameter is already visible. */
+	if (!name) {
+		kernel_param_lock(THIS_MODULE);
+		name = modname;
+		kernel_param_unlock(THIS_MODULE);
+	}
 	return hellodev_setup(hd, modname, name, greeting, log_opens);
 }
 
