@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the hellodev KUnit suites in a UML kernel built from the linux-source-6.1
+# tree that scripts/linux-src.sh provides. Output: build/kunit/ (kunit.log is
+# kunit.py's full output, results.json its parsed results).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=$top/build/kunit
+log=$out/kunit.log
+json=$out/results.json
+
+mkdir -p "$out"
+# One run at a time per build directory: two would build over each other.
+exec 9>"$out/.lock"
+if ! flock -n 9; then
+	echo "kunit: waiting for another kunit run in $out"
+	flock 9
+fi
+
+echo "kunit: finding the kernel tree (the first run extracts it)"
+tree=$("$top/scripts/linux-src.sh")
+
+# Our files go into the tree as symlinks, so the build always sees the
+# working copy; only drivers/misc/{Kconfig,Makefile} are edited, once.
+dir=$tree/drivers/misc/hellodev
+mkdir -p "$dir"
+for f in kunit/Kconfig kunit/Makefile kunit/hellodev_kunit.c \
+	 common/hellodev.c common/hellodev.h; do
+	ln -sfn "$top/$f" "$dir/${f##*/}"
+done
+
+kconfig=$tree/drivers/misc/Kconfig
+source_line='source "drivers/misc/hellodev/Kconfig"'
+if ! grep -qxF "$source_line" "$kconfig"; then
+	# Inside the "Misc devices" menu: before its closing endmenu, the last.
+	tmp=$(mktemp "$kconfig.XXXXXX")
+	awk -v line="$source_line" '
+		{ lines[NR] = $0; if ($0 == "endmenu") last = NR }
+		END {
+			if (!last) exit 1
+			for (i = 1; i <= NR; i++) {
+				if (i == last) print line
+				print lines[i]
+			}
+		}' "$kconfig" >"$tmp" || {
+		rm -f "$tmp"
+		echo "kunit: no endmenu in $kconfig" >&2
+		exit 1
+	}
+	chmod --reference="$kconfig" "$tmp"
+	mv "$tmp" "$kconfig"
+fi
+
+makefile=$tree/drivers/misc/Makefile
+obj_line="obj-\$(CONFIG_HELLODEV_KUNIT_TEST) += hellodev/"
+if ! grep -qxF "$obj_line" "$makefile"; then
+	echo "$obj_line" >>"$makefile"
+fi
+
+# No stale results: if this run builds nothing, it must count nothing.
+rm -f "$json"
+echo "kunit: configuring, building and booting the UML kernel" \
+     "(a cold build takes about 2 minutes); output in ${log#"$top"/}"
+status=0
+(
+	cd "$tree"
+	PYTHONUNBUFFERED=1 python3 tools/testing/kunit/kunit.py run \
+		--kunitconfig="$top/kunit/.kunitconfig" \
+		--build_dir="$out" --jobs="$(nproc)" --json="$json"
+) 2>&1 | tee "$log" || status=$?
+
+# Count the leaves of the parsed result tree. kunit.py turns a test with
+# subtests into a group, so a parameterised case counts once per parameter,
+# as the KTAP reports it, and its parent line is not counted again; a suite
+# that crashed before running any case is a leaf of its own and counts as
+# one failure. Statuses other than PASS and SKIP (FAIL, ERROR) are failures.
+counts="0 0 0"
+if [[ -s $json ]]; then
+	counts=$(python3 - "$json" <<-'EOF'
+		import json
+		import sys
+
+		def leaves(group):
+		    for case in group["test_cases"]:
+		        yield case["status"]
+		    for sub in group["sub_groups"]:
+		        yield from leaves(sub)
+
+		with open(sys.argv[1]) as f:
+		    statuses = list(leaves(json.load(f)))
+		passed = statuses.count("PASS")
+		skipped = statuses.count("SKIP")
+		print(passed, len(statuses) - passed - skipped, skipped)
+	EOF
+	) || counts="0 0 0"
+fi
+read -r passed failed skipped <<<"$counts"
+
+# A run that fails without a failing case (the build broke, the kernel
+# crashed before its KTAP, no test ran) counts as one failure: whatever reads
+# only the last line, like make check, must not take it for a clean run.
+if ((status != 0 && failed == 0)); then
+	echo "kunit: kunit.py failed (status $status) with no failing case;" \
+	     "see ${log#"$top"/}"
+	failed=1
+elif ((passed + failed == 0)); then
+	echo "kunit: no test ran; see ${log#"$top"/}"
+	failed=1
+fi
+((failed == 0)) || status=1
+echo "kunit: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Print the path of an extracted Debian linux-source-6.1 tree, extracting
+# /usr/src/linux-source-6.1.tar.xz into build/src/ the first time.
+# The tarball is only read; the tree appears all at once or not at all.
+set -euo pipefail
+
+version=6.1
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tarball=/usr/src/linux-source-$version.tar.xz
+src=$top/build/src
+tree=$src/linux-source-$version
+
+# The tree is only ever created by rename, so if it exists it is complete.
+if [[ -d $tree ]]; then
+	echo "$tree"
+	exit 0
+fi
+
+if [[ ! -f $tarball ]]; then
+	echo "linux-src: $tarball not found: install linux-source-$version" >&2
+	exit 1
+fi
+
+mkdir -p "$src"
+tmp=$(mktemp -d "$src/.linux-source-$version.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+echo "linux-src: extracting $tarball into $src (about 20 seconds)" >&2
+tar -xJf "$tarball" -C "$tmp"
+if [[ ! -d $tmp/linux-source-$version ]]; then
+	echo "linux-src: $tarball has no linux-source-$version/ directory" >&2
+	exit 1
+fi
+
+# mv -T refuses to replace a non-empty directory: if another run won the
+# race, keep its tree and drop ours.
+if ! mv -T "$tmp/linux-source-$version" "$tree" 2>/dev/null && [[ ! -d $tree ]]; then
+	echo "linux-src: cannot move the extracted tree to $tree" >&2
+	exit 1
+fi
+echo "$tree"
