@@ -50,7 +50,7 @@ MODULE_PARM_DESC(log_opens, "Log each open; rate-limited without CAP_SYSLOG (def
 
 static int param_get_mode(char *buffer, const struct kernel_param *kp)
 {
-	return sysfs_emit(buffer, "0%o\n", *(unsigned short *)kp->arg);
+	return sysfs_emit(buffer, "%#o\n", *(unsigned short *)kp->arg);
 }
 
 /* A ushort that sysfs shows in octal, the way a mode is written. */
@@ -59,9 +59,10 @@ const struct kernel_param_ops hellodev_param_ops_mode = {
 	.get = param_get_mode,
 };
 
+/* ASCII only: the kernel's isalnum() also takes Latin-1 letters. */
 static bool name_char_ok(char c)
 {
-	return isalnum(c) || c == '_' || c == '-' || c == '.';
+	return isascii(c) && (isalnum(c) || c == '_' || c == '-' || c == '.');
 }
 
 static int check_name(const char *name, const char *modname)
@@ -174,7 +175,7 @@ int hellodev_setup_from_params(struct hellodev *hd, const char *modname)
 int hellodev_check_mode(const struct hellodev *hd, umode_t mode)
 {
 	if ((mode & ~0444) || !(mode & 0400)) {
-		pr_err("%s: mode 0%o is not allowed; use read bits only: 0400, 0440 or 0444\n",
+		pr_err("%s: mode %#o is not allowed; use read bits only, 0400 included: 0400, 0440, 0404 or 0444\n",
 		       hd->name, mode);
 		return -EINVAL;
 	}

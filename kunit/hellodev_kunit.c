@@ -189,11 +189,12 @@ static const struct setup_case setup_bad_cases[] = {
 	{ "name with a leading '.'", ".hidden", "Hi" },
 	{ "name \".\"", ".", "Hi" },
 	{ "name \"..\"", "..", "Hi" },
+	{ "Latin-1 name caf\\xe9", "caf\xe9", "Hi" },
 	{ "empty greeting", "hellodev", "" },
 	{ "4096-byte greeting", "hellodev", NULL, 4096 },
 };
 
-static_assert(ARRAY_SIZE(setup_bad_cases) == 10);
+static_assert(ARRAY_SIZE(setup_bad_cases) == 11);
 
 static const struct setup_case setup_good_cases[] = {
 	{ "no name: module name", NULL, "Hello from C", 0, MODNAME, 13 },
