@@ -54,7 +54,10 @@ suite() {
 	shift
 	say "running $name"
 	log="$build/check-$name.log"
-	"$@" 2>&1 | tee "$log" | grep -E '^(not ok|# (RUN|FAIL))|: [0-9]+ passed' || true
+	# Show failures as they come (harness "not ok"/"FAIL", kunit.py
+	# "[FAILED]") and the counts; everything else is in the log.
+	"$@" 2>&1 | tee "$log" |
+		grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed' || true
 	last=$(grep -E ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1 || true)
 	add_counts "${last:-$name: no result line (see $log)}"
 }
@@ -71,6 +74,19 @@ quiet() {
 		printf '%s\n' "$log"
 		return 1
 	fi
+}
+
+# gate_fails CMD - the guest log gate must fail a run whose job runs CMD.
+gate_fails() {
+	local stage rc=0
+
+	stage=$(mktemp -d "$build/gate.XXXXXX")
+	mkdir -p "$stage/hellodev"
+	printf '#!/bin/sh\n%s\n' "$1" >"$stage/hellodev/run.sh"
+	chmod +x "$stage/hellodev/run.sh"
+	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$stage/out" -t 120 || rc=$?
+	rm -rf "$stage"
+	[ "$rc" -eq 3 ]
 }
 
 demo_shows_seed() {
@@ -116,6 +132,10 @@ check "sparse (C=2), no warnings" quiet make -s modules KDIR="$kdir" C=2
 suite kunit "$top/scripts/kunit.sh"
 suite vmtest env KERNEL="$series" "$top/scripts/vmtest.sh"
 
+check "guest log gate fails a run that logs a Call Trace" \
+	gate_fails 'echo l >/proc/sysrq-trigger'
+check "guest log gate fails a run with a taint other than O and E" \
+	gate_fails 'echo 1 >/proc/sys/kernel/tainted'
 for v in misc cdev debugfs; do
 	check "make demo VARIANT=$v shows the seed's session" demo_shows_seed "$v"
 done

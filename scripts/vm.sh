@@ -96,7 +96,8 @@ bad='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:
 problems=$(cat "$out/dmesg.log" "$out/console.log" | tr -d '\r' | grep -E "$bad" | sort -u || true)
 # Taint: only O (out-of-tree, 4096) and E (unsigned, 8192) are expected.
 if [ -n "$taint" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
-	problems+=$'\n'"kernel taint $taint has flags other than O and E"
+	problems=$(printf '%s\n%s' "$problems" \
+		"kernel taint $taint has flags other than O and E" | sed '/^$/d')
 fi
 if [ -n "$problems" ]; then
 	say "the kernel reported problems:"
