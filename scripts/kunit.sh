@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the hellodev KUnit suites in a UML kernel built from the linux-source-6.1
-# tree that scripts/linux-src.sh provides. Output: build/kunit/ (kunit.log is
-# kunit.py's full output, results.json its parsed results).
+# Run the hellodev KUnit suites with kunit.py from the linux-source-6.1 tree
+# that scripts/linux-src.sh provides, in two kernels:
+#   um          UML, kunit.py's default: one CPU, no preemption;
+#   x86_64-smp  x86_64 under QEMU with SMP and PREEMPT on two vCPUs, the only
+#               place the concurrent-open case can catch a racy counter.
+# Output: build/kunit/<config>/ (kunit.log is kunit.py's full output,
+# results.json its parsed results).
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-out=$top/build/kunit
-log=$out/kunit.log
-json=$out/results.json
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+out=$build/kunit
 
 mkdir -p "$out"
 # One run at a time per build directory: two would build over each other.
@@ -18,6 +21,8 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+need_pkgs linux-source-6.1 python3 gcc make flex bison bc libelf-dev \
+	qemu-system-x86
 echo "kunit: finding the kernel tree (the first run extracts it)"
 tree=$("$top/scripts/linux-src.sh")
 
@@ -58,56 +63,82 @@ if ! grep -qxF "$obj_line" "$makefile"; then
 	echo "$obj_line" >>"$makefile"
 fi
 
-# No stale results: if this run builds nothing, it must count nothing.
-rm -f "$json"
-echo "kunit: configuring, building and booting the UML kernel" \
-     "(a cold build takes about 2 minutes); output in ${log#"$top"/}"
+total_passed=0
+total_failed=0
+total_skipped=0
 status=0
-(
-	cd "$tree"
-	PYTHONUNBUFFERED=1 python3 tools/testing/kunit/kunit.py run \
-		--kunitconfig="$top/kunit/.kunitconfig" \
-		--build_dir="$out" --jobs="$(nproc)" --json="$json"
-) 2>&1 | tee "$log" || status=$?
 
-# Count the leaves of the parsed result tree. kunit.py turns a test with
-# subtests into a group, so a parameterised case counts once per parameter,
-# as the KTAP reports it, and its parent line is not counted again; a suite
-# that crashed before running any case is a leaf of its own and counts as
-# one failure. Statuses other than PASS and SKIP (FAIL, ERROR) are failures.
-counts="0 0 0"
-if [[ -s $json ]]; then
-	counts=$(python3 - "$json" <<-'EOF'
-		import json
-		import sys
+# run_config NAME HOW KUNIT_PY_ARGS... - build, boot and count one kernel.
+run_config() {
+	local name=$1 how=$2 dir=$out/$1 log json counts rc=0
+	local passed failed skipped
 
-		def leaves(group):
-		    for case in group["test_cases"]:
-		        yield case["status"]
-		    for sub in group["sub_groups"]:
-		        yield from leaves(sub)
+	shift 2
+	log=$dir/kunit.log
+	json=$dir/results.json
+	mkdir -p "$dir"
+	# No stale results: if this run builds nothing, it must count nothing.
+	rm -f "$json"
+	echo "kunit: $name: configuring, building and booting $how;" \
+	     "output in ${log#"$top"/}"
+	(
+		cd "$tree"
+		PYTHONUNBUFFERED=1 python3 tools/testing/kunit/kunit.py run \
+			--kunitconfig="$top/kunit/.kunitconfig" \
+			--build_dir="$dir" --jobs="$(nproc)" --json="$json" "$@"
+	) 2>&1 | tee "$log" || rc=$?
 
-		with open(sys.argv[1]) as f:
-		    statuses = list(leaves(json.load(f)))
-		passed = statuses.count("PASS")
-		skipped = statuses.count("SKIP")
-		print(passed, len(statuses) - passed - skipped, skipped)
-	EOF
-	) || counts="0 0 0"
-fi
-read -r passed failed skipped <<<"$counts"
+	# Count the leaves of the parsed result tree. kunit.py turns a test
+	# with subtests into a group, so a parameterised case counts once per
+	# parameter, as the KTAP reports it, and its parent line is not counted
+	# again; a suite that crashed before running any case is a leaf of its
+	# own and counts as one failure. Statuses other than PASS and SKIP
+	# (FAIL, ERROR) are failures.
+	counts="0 0 0"
+	if [[ -s $json ]]; then
+		counts=$(python3 - "$json" <<-'EOF'
+			import json
+			import sys
 
-# A run that fails without a failing case (the build broke, the kernel
-# crashed before its KTAP, no test ran) counts as one failure: whatever reads
-# only the last line, like make check, must not take it for a clean run.
-if ((status != 0 && failed == 0)); then
-	echo "kunit: kunit.py failed (status $status) with no failing case;" \
-	     "see ${log#"$top"/}"
-	failed=1
-elif ((passed + failed == 0)); then
-	echo "kunit: no test ran; see ${log#"$top"/}"
-	failed=1
-fi
-((failed == 0)) || status=1
-echo "kunit: $passed passed, $failed failed, $skipped skipped"
+			def leaves(group):
+			    for case in group["test_cases"]:
+			        yield case["status"]
+			    for sub in group["sub_groups"]:
+			        yield from leaves(sub)
+
+			with open(sys.argv[1]) as f:
+			    statuses = list(leaves(json.load(f)))
+			passed = statuses.count("PASS")
+			skipped = statuses.count("SKIP")
+			print(passed, len(statuses) - passed - skipped, skipped)
+		EOF
+		) || counts="0 0 0"
+	fi
+	read -r passed failed skipped <<<"$counts"
+
+	# A run that fails without a failing case (the build broke, the kernel
+	# crashed before its KTAP, no test ran) counts as one failure: whatever
+	# reads only the last line, like make check, must not take it for a
+	# clean run.
+	if ((rc != 0 && failed == 0)); then
+		echo "kunit: $name: kunit.py failed (status $rc) with no" \
+		     "failing case; see ${log#"$top"/}"
+		failed=1
+	elif ((passed + failed == 0)); then
+		echo "kunit: $name: no test ran; see ${log#"$top"/}"
+		failed=1
+	fi
+	((failed == 0)) || status=1
+	echo "kunit $name: $passed passed, $failed failed, $skipped skipped"
+	total_passed=$((total_passed + passed))
+	total_failed=$((total_failed + failed))
+	total_skipped=$((total_skipped + skipped))
+}
+
+run_config um "UML (a cold build takes about 2 minutes)"
+run_config x86_64-smp "x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
+	--arch=x86_64 --kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_PREEMPT=y \
+	--qemu_args="-smp 2 -accel tcg,thread=multi"
+
+echo "kunit: $total_passed passed, $total_failed failed, $total_skipped skipped"
 exit "$status"

@@ -3,7 +3,9 @@
 # Boot a Debian kernel under QEMU (TCG) with a busybox initramfs, run a job in
 # it and bring its output back; fail on any kernel warning or bad taint.
 #
-# usage: vm.sh -k RELEASE -s STAGE -o OUT [-t SECONDS] [-a CMDLINE] [-q QEMUARG]...
+# usage: vm.sh -k RELEASE -s STAGE -o OUT [-c CPUS] [-t SECONDS] [-a CMDLINE]
+#              [-q QEMUARG]...
+#   CPUS   vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
 #   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
 #          the job, run as root with /proc, /sys, /dev and debugfs mounted
 #   OUT    gets job.log (the job's output), dmesg.log, console.log
@@ -14,17 +16,19 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 timeout=300
+cpus=2
 append=
 qemu_extra=()
-while getopts k:s:o:t:a:q: opt; do
+while getopts k:s:o:c:t:a:q: opt; do
 	case $opt in
 	k) rel=$OPTARG ;;
 	s) stage=$OPTARG ;;
 	o) out=$OPTARG ;;
+	c) cpus=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
 	q) qemu_extra+=("$OPTARG") ;;
-	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
+	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-c CPUS] [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
 	esac
 done
 if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
@@ -71,7 +75,8 @@ chmod +x "$root/init"
 
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg -m 1024 -no-reboot -display none -monitor none \
+	-accel tcg,thread=multi -smp "$cpus" -m 1024 \
+	-no-reboot -display none -monitor none \
 	-kernel "$kernel" -initrd "$out/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 $append" \
 	-serial "file:$out/console.log" -serial "file:$out/result.log" \
