@@ -1338,4 +1338,36 @@ TEST(debugfs_directory_in_use_is_refused_cleanly)
 	kmsg_close(&log);
 }
 
+/*
+ * The debugfs frontend registers greeting without debugfs' full proxy unless
+ * full_proxy=Y. Both registrations must read the same and must keep the
+ * module loaded while the file is open: the unproxied one relies on that.
+ */
+TEST(debugfs_full_proxy_reads_the_same_and_pins_the_module)
+{
+	static const char *const params[] = { "full_proxy=0", "full_proxy=1" };
+	char node[PATH_MAX], val[8], buf[64];
+	size_t i;
+	int fd, err;
+
+	remove_leftovers(_metadata);
+	fmt_path(node, fe_debugfs.node_fmt, "hdt_proxy");
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		ASSERT_EQ(0, mod_load_named(&fe_debugfs, "hdt_proxy", params[i]));
+		ASSERT_LT(0, read_file("/sys/module/hellodev_debugfs/parameters/full_proxy",
+				       val, sizeof(val)));
+		EXPECT_EQ(i ? 'Y' : 'N', val[0]);
+		fd = open_or_fail(_metadata, node, O_RDONLY);
+		err = mod_unload(fe_debugfs.mod);
+		EXPECT_EQ(-EWOULDBLOCK, err)
+			TH_LOG("%s: unload while open: %s", params[i],
+			       strerror(-err));
+		EXPECT_EQ(GREETING_LEN, pread(fd, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, GREETING, GREETING_LEN));
+		close(fd);
+		unload(_metadata, &fe_debugfs);
+		check_traces(_metadata, &fe_debugfs, "hdt_proxy", false, false);
+	}
+}
+
 TEST_HARNESS_MAIN
