@@ -1352,7 +1352,7 @@ TEST(debugfs_full_proxy_reads_the_same_and_pins_the_module)
 
 	remove_leftovers(_metadata);
 	fmt_path(node, fe_debugfs.node_fmt, "hdt_proxy");
-	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		ASSERT_EQ(0, mod_load_named(&fe_debugfs, "hdt_proxy", params[i]));
 		ASSERT_LT(0, read_file("/sys/module/hellodev_debugfs/parameters/full_proxy",
 				       val, sizeof(val)));
