@@ -12,7 +12,7 @@ SRCS := Kbuild $(wildcard common/*.[ch] variants/*.[ch])
 KERNEL ?= 6.1
 VARIANT ?= misc
 
-.PHONY: all modules demo check kunit vmtest clean help
+.PHONY: all modules demo check kunit vmtest bench report check-debug clean
 all: modules
 
 # Build against $(KDIR); the modules land in build/kmod/<release>/.
@@ -40,3 +40,15 @@ vmtest:
 # Static gates, build, KUnit and the VM suite; ends "N passed, N failed".
 check:
 	@KERNEL=$(KERNEL) scripts/check.sh
+
+# Read latency of every frontend against /dev/zero and /dev/null, in the VM.
+bench:
+	@KERNEL=$(KERNEL) scripts/bench.sh
+
+# docs/comparison.md from the latest benchmark figures.
+report:
+	@scripts/report.sh
+
+# The conformance suite and fault injection on a KASAN/lockdep debug kernel.
+check-debug:
+	@scripts/check-debug.sh

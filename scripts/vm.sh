@@ -3,9 +3,11 @@
 # Boot a Debian kernel under QEMU (TCG) with a busybox initramfs, run a job in
 # it and bring its output back; fail on any kernel warning or bad taint.
 #
-# usage: vm.sh -k RELEASE -s STAGE -o OUT [-c CPUS] [-t SECONDS] [-a CMDLINE]
-#              [-q QEMUARG]...
-#   CPUS   vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
+# usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL]
+#              [-t SECONDS] [-a CMDLINE] [-q QEMUARG]...
+#   RELEASE  kernel release; boots /boot/vmlinuz-RELEASE unless -i IMAGE
+#   CPUS     vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
+#   ACCEL    QEMU -accel value, default tcg,thread=multi
 #   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
 #          the job, run as root with /proc, /sys, /dev and debugfs mounted
 #   OUT    gets job.log (the job's output), dmesg.log, console.log
@@ -17,18 +19,22 @@ set -euo pipefail
 
 timeout=300
 cpus=2
+accel=tcg,thread=multi
+image=
 append=
 qemu_extra=()
-while getopts k:s:o:c:t:a:q: opt; do
+while getopts k:s:o:i:c:A:t:a:q: opt; do
 	case $opt in
 	k) rel=$OPTARG ;;
 	s) stage=$OPTARG ;;
 	o) out=$OPTARG ;;
+	i) image=$OPTARG ;;
 	c) cpus=$OPTARG ;;
+	A) accel=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
 	q) qemu_extra+=("$OPTARG") ;;
-	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-c CPUS] [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
+	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL] [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
 	esac
 done
 if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
@@ -36,7 +42,7 @@ if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
 fi
 [ -x "$stage/hellodev/run.sh" ] || die "$stage/hellodev/run.sh is missing"
 
-kernel=/boot/vmlinuz-$rel
+kernel=${image:-/boot/vmlinuz-$rel}
 [ -r "$kernel" ] || die "cannot read $kernel"
 # busybox-static installs its static binary as /bin/busybox.
 busybox=/bin/busybox
@@ -75,7 +81,7 @@ chmod +x "$root/init"
 
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 \
-	-accel tcg,thread=multi -smp "$cpus" -m 1024 \
+	-accel "$accel" -smp "$cpus" -m 1024 \
 	-no-reboot -display none -monitor none \
 	-kernel "$kernel" -initrd "$out/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 $append" \
