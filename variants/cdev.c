@@ -146,3 +146,4 @@ module_exit(hellodev_cdev_exit);
 MODULE_AUTHOR("hellodev developers");
 MODULE_DESCRIPTION("hellodev greeting device: cdev frontend");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(HELLODEV_VERSION);

@@ -114,3 +114,4 @@ module_exit(hellodev_debugfs_exit);
 MODULE_AUTHOR("hellodev developers");
 MODULE_DESCRIPTION("hellodev greeting device: debugfs frontend");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(HELLODEV_VERSION);

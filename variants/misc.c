@@ -96,3 +96,4 @@ module_exit(hellodev_misc_exit);
 MODULE_AUTHOR("hellodev developers");
 MODULE_DESCRIPTION("hellodev greeting device: misc device frontend");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(HELLODEV_VERSION);
