@@ -12,7 +12,8 @@ SRCS := Kbuild $(wildcard common/*.[ch] variants/*.[ch])
 KERNEL ?= 6.1
 VARIANT ?= misc
 
-.PHONY: all modules demo check kunit vmtest bench report check-debug clean
+.PHONY: all modules install dkms-install dkms-remove demo check kunit vmtest \
+	bench report check-debug clean
 all: modules
 
 # Build against $(KDIR); the modules land in build/kmod/<release>/.
@@ -21,6 +22,22 @@ modules:
 	@mkdir -p $(OUT)/common $(OUT)/variants
 	@for f in $(SRCS); do ln -sfn "$(CURDIR)/$$f" "$(OUT)/$$f"; done
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) modules
+
+# Install for $(KDIR)'s kernel into /lib/modules/<release>/updates (under
+# $(INSTALL_MOD_PATH) if set), then depmod. Unsigned: the kernel's signing key
+# is not in Debian's headers (use dkms-install to sign with DKMS's MOK key).
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
+
+# Register the sources with DKMS, which builds and installs the modules for
+# every kernel that has headers, and again after each kernel upgrade.
+dkms-install:
+	@scripts/dkms.sh install
+
+dkms-remove:
+	@scripts/dkms.sh remove
 
 clean:
 	rm -rf build

@@ -15,28 +15,102 @@ die() {
 	exit 1
 }
 
-# need_pkgs PKG... - install the Debian packages that are missing.
-need_pkgs() {
-	local missing=() p sudo=()
+# as_root CMD... - run CMD as root (through sudo when not root).
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
 
+# need_pkgs [-t SUITE] PKG... - install the Debian packages that are missing,
+# from SUITE if given.
+need_pkgs() {
+	local missing=() p suite=()
+
+	if [ "${1:-}" = -t ]; then
+		suite=(-t "$2")
+		shift 2
+	fi
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 			missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	mkdir -p "$build"
 	say "installing ${missing[*]} (once; this takes a few minutes)"
-	"${sudo[@]}" apt-get update -q >"$build/apt.log" 2>&1 ||
+	as_root apt-get update -q >"$build/apt.log" 2>&1 ||
 		die "apt-get update failed; see $build/apt.log"
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
-		--no-install-recommends "${missing[@]}" >>"$build/apt.log" 2>&1 ||
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
+		--no-install-recommends "${suite[@]}" "${missing[@]}" \
+		>>"$build/apt.log" 2>&1 ||
 		die "apt-get install failed; see $build/apt.log"
 }
 
-# What booting a Debian kernel in QEMU and building modules for it needs.
+# What booting a Debian kernel in QEMU and building modules for it needs,
+# besides the kernel itself (need_kernel).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-VM_PKGS=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
-	cpio gzip gcc make libc6-dev kmod)
+VM_PKGS=(qemu-system-x86 busybox-static cpio gzip gcc make libc6-dev kmod)
+
+# need_backports - enable Debian's bookworm-backports suite, on the mirror
+# this machine already uses for bookworm.
+need_backports() {
+	local list=/etc/apt/sources.list.d/bookworm-backports.sources uri
+
+	# shellcheck disable=SC2016 # apt's format fields, not the shell's
+	apt-get indextargets --format '$(RELEASE)' 2>/dev/null |
+		grep -qx bookworm-backports && return 0
+	# shellcheck disable=SC2016 # apt's format fields, not the shell's
+	uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
+		awk '$2 == "bookworm" { print $1; exit }')
+	[ -n "$uri" ] || die "no bookworm suite in the apt sources to add backports beside"
+	say "enabling Debian's bookworm-backports suite in $list"
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" | as_root tee "$list" >/dev/null
+	mkdir -p "$build"
+	as_root apt-get update -q >"$build/apt.log" 2>&1 ||
+		die "apt-get update failed; see $build/apt.log"
+}
+
+# bpo_depends META - the package that META (linux-image-amd64 or
+# linux-headers-amd64) depends on in bookworm-backports.
+bpo_depends() {
+	local ver
+
+	ver=$(apt-cache madison "$1" |
+		awk -F ' *[|] *' '$3 ~ /bookworm-backports/ { print $2; exit }')
+	[ -n "$ver" ] || die "bookworm-backports has no $1"
+	apt-cache depends "$1=$ver" |
+		awk -v want="${1%-amd64}-" '$1 == "Depends:" && index($2, want) == 1 { print $2; exit }'
+}
+
+# need_kernel SERIES - install Debian's kernel SERIES (image and headers):
+# 6.1, Debian 12's own, or 6.12 from bookworm-backports. For 6.12 the
+# versioned packages that backports' linux-image-amd64 and
+# linux-headers-amd64 depend on are installed, so that the machine's own
+# meta packages keep following Debian 12.
+need_kernel() {
+	local image headers
+
+	kernel_release "$1" >/dev/null && return 0
+	case $1 in
+	6.1)
+		need_pkgs linux-image-amd64 linux-headers-amd64
+		;;
+	6.12)
+		need_backports
+		image=$(bpo_depends linux-image-amd64)
+		headers=$(bpo_depends linux-headers-amd64)
+		need_pkgs -t bookworm-backports "$image" "$headers"
+		;;
+	*)
+		die "KERNEL must be 6.1 or 6.12, not '$1'"
+		;;
+	esac
+	kernel_release "$1" >/dev/null ||
+		die "Debian kernel $1 is still missing after installing it"
+}
 
 # kernel_release SERIES - newest installed Debian kernel of SERIES (e.g. 6.1)
 # that has both an image in /boot and headers to build against.

@@ -17,7 +17,8 @@ series=${KERNEL:-6.1}
 
 mkdir -p "$build"
 need_pkgs "${VM_PKGS[@]}"
-rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+need_kernel "$series"
+rel=$(kernel_release "$series")
 say "building the modules for $rel"
 kmod=$(build_modules "$series")
 

@@ -9,7 +9,8 @@ set -euo pipefail
 
 series=${KERNEL:-6.1}
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1
-rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+need_kernel "$series"
+rel=$(kernel_release "$series")
 say "building the modules and the test for $rel"
 kmod=$(build_modules "$series")
 src=$("$top/scripts/linux-src.sh")
