@@ -1,0 +1,1101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hellodev read-latency benchmark, run inside the VM by scripts/bench.sh.
+ * Loads each frontend with finit_module(2), times pread, open + read to end
+ * of file + close and concurrent readers against /dev/zero and /dev/null,
+ * counts allocations per open and per read with the kmem tracepoints, and
+ * prints every figure as one JSON object on stdout; progress goes to stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DEFAULT_TEXT	"Hello from C\n"
+#define TEXT_MAX	4096	/* greeting of 4095 bytes and its newline */
+#define DEBUGFS_DIR	"/sys/kernel/debug/hellodev_debugfs"
+#define TRACEFS		"/sys/kernel/tracing"
+#define MAX_GROUPS	128
+#define MAX_ALLOCS	16
+#define MAX_SITES	16
+#define GONE_MS		2000
+
+/**
+ * struct target - something to read: a hellodev frontend or a baseline
+ * @name: name in the results
+ * @mod: module that provides it, or NULL for /dev/zero and /dev/null
+ * @dir: directory that holds the node
+ * @file: node name in @dir
+ * @proxy: load the module with full_proxy=1 (debugfs only)
+ * @zero: reads return as many bytes as asked, all zero
+ * @null: reads return 0
+ */
+struct target {
+	const char *name;
+	const char *mod;
+	const char *dir;
+	const char *file;
+	bool proxy;
+	bool zero;
+	bool null;
+};
+
+enum { T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_ZERO, T_NULL, T_COUNT };
+
+static const struct target targets[T_COUNT] = {
+	[T_MISC] = { "misc", "hellodev_misc", "/dev", "hellodev_misc" },
+	[T_CDEV] = { "cdev", "hellodev_cdev", "/dev", "hellodev_cdev" },
+	[T_DEBUGFS] = { "debugfs", "hellodev_debugfs", DEBUGFS_DIR, "greeting" },
+	[T_PROXY] = { "debugfs_proxy", "hellodev_debugfs", DEBUGFS_DIR,
+		      "greeting", .proxy = true },
+	[T_ZERO] = { "zero", NULL, "/dev", "zero", .zero = true },
+	[T_NULL] = { "null", NULL, "/dev", "null", .null = true },
+};
+
+static const size_t sizes[] = { 13, 256, TEXT_MAX };
+
+/**
+ * struct group - the samples of one figure of one target
+ * @target: index in targets[]
+ * @figure: "pread", "orc" (open, read to end of file, close, by full path),
+ *	"orc_at" (the same with openat() on a directory fd) or "scale1",
+ *	"scale2own", "scale2shared" (pread calls per second)
+ * @size: bytes each read asks for, which is the length of the text
+ * @log: the module was loaded with log_opens=1
+ * @v: one value per batch: ns per call, or calls per second
+ * @n: values in @v
+ * @calls: calls made, warm-up included
+ * @bad_ret: calls that did not return what they must
+ * @bad_text: batches after which the buffer did not hold the text
+ */
+struct group {
+	int target;
+	const char *figure;
+	size_t size;
+	int log;
+	double *v;
+	int n;
+	long calls;
+	long bad_ret;
+	long bad_text;
+};
+
+static struct group groups[MAX_GROUPS];
+static int ngroups;
+
+/**
+ * struct alloc_site - allocations from one call site during an alloc run
+ * @event: tracepoint name
+ * @sym: call site symbol, as the hist trigger prints it
+ * @n: allocations
+ */
+struct alloc_site {
+	const char *event;
+	char sym[64];
+	long n;
+};
+
+/* Allocation tracepoints; mm_page_alloc has no call site. */
+static const struct alloc_event {
+	const char *sys;
+	const char *name;
+	bool site;
+} alloc_events[] = {
+	{ "kmem", "kmalloc", true },
+	{ "kmem", "kmem_cache_alloc", true },
+	{ "percpu", "percpu_alloc_percpu", true },
+	{ "kmem", "mm_page_alloc", false },
+};
+
+#define NEVENTS	ARRAY_SIZE(alloc_events)
+
+/**
+ * struct alloc_result - allocations seen while one process did @ops ops
+ * @target: index in targets[]
+ * @op: "open" (open + close) or "read" (pread of the whole text)
+ * @ops: operations done
+ * @total: per event, allocations made by the process doing the ops
+ * @module: per event, allocations from a call site in a hellodev module,
+ *	whatever the process
+ * @sites: call sites of @total, most frequent first
+ * @nsites: entries in @sites
+ */
+struct alloc_result {
+	int target;
+	const char *op;
+	long ops;
+	long total[NEVENTS];
+	long module[NEVENTS];
+	struct alloc_site sites[MAX_SITES];
+	int nsites;
+};
+
+static struct alloc_result allocs[MAX_ALLOCS];
+static int nallocs;
+
+/* Iteration counts; -q divides them for the smoke run. */
+static struct {
+	int rounds;
+	int batches;
+	long pread_calls;
+	long open_calls;
+	long warmup;
+	long scale_calls;
+	long alloc_ops;
+} opt = {
+	.rounds = 3,
+	.batches = 5,
+	.pread_calls = 2000,
+	.open_calls = 300,
+	.warmup = 200,
+	.scale_calls = 20000,
+	.alloc_ops = 1000,
+};
+
+static char errors[4096];
+static int nerrors;
+/* Modules whose hellodev_read was found inside their attributed range. */
+static int ranges_checked, ranges_bad;
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Record a failure: it goes to stderr and into the JSON "errors" list. */
+static void error(const char *fmt, ...)
+{
+	size_t len = strlen(errors);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (len + 2 < sizeof(errors)) {
+		if (len)
+			errors[len++] = '\n';
+		vsnprintf(errors + len, sizeof(errors) - len, fmt, ap);
+	}
+	va_end(ap);
+	fprintf(stderr, "bench: error: %s\n", errors + len);
+	nerrors++;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void *xmalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static struct group *group_get(int target, const char *figure, size_t size,
+			       int log)
+{
+	struct group *g;
+	int i;
+
+	for (i = 0; i < ngroups; i++) {
+		g = &groups[i];
+		if (g->target == target && !strcmp(g->figure, figure) &&
+		    g->size == size && g->log == log)
+			return g;
+	}
+	if (ngroups == MAX_GROUPS) {
+		fprintf(stderr, "bench: too many figures\n");
+		exit(2);
+	}
+	g = &groups[ngroups++];
+	g->target = target;
+	g->figure = figure;
+	g->size = size;
+	g->log = log;
+	g->v = xmalloc(sizeof(*g->v) * opt.rounds * opt.batches);
+	return g;
+}
+
+static void group_add(struct group *g, double v)
+{
+	if (g->n < opt.rounds * opt.batches)
+		g->v[g->n++] = v;
+}
+
+/* The text a module loaded for reads of @size bytes returns. */
+static void make_text(char *text, size_t size)
+{
+	size_t i;
+
+	if (size == sizeof(DEFAULT_TEXT) - 1) {
+		memcpy(text, DEFAULT_TEXT, size);
+		return;
+	}
+	for (i = 0; i + 1 < size; i++)
+		text[i] = 'a' + i % 26;
+	text[size - 1] = '\n';
+}
+
+static int mod_load(const char *mod, const char *params)
+{
+	char ko[64];
+	int fd, ret, err;
+
+	snprintf(ko, sizeof(ko), "%s.ko", mod);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = ret ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static bool mod_listed(const char *mod)
+{
+	size_t len = strlen(mod);
+	bool found = false;
+	char line[512];
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, mod, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
+static void mod_unload(const char *mod)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ms;
+
+	if (syscall(SYS_delete_module, mod, O_NONBLOCK) && errno != ENOENT)
+		error("delete_module(%s): %s", mod, strerror(errno));
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	for (ms = 0; ms < GONE_MS; ms++) {
+		if (!mod_listed(mod) && stat(path, &st))
+			return;
+		usleep(1000);
+	}
+	error("%s stays loaded", mod);
+}
+
+/*
+ * Load what the targets in @set need for texts of @size bytes, with
+ * log_opens=@log. Return false (after recording why) if a module failed.
+ */
+static bool load_set(const int *set, int nset, size_t size, int log)
+{
+	char *params = xmalloc(TEXT_MAX + 128);
+	char *greeting = xmalloc(TEXT_MAX + 1);
+	const struct target *t;
+	bool ok = true;
+	int i, err;
+
+	greeting[0] = '\0';
+	if (size != sizeof(DEFAULT_TEXT) - 1) {
+		strcpy(greeting, " greeting=");
+		make_text(greeting + strlen(greeting), size);
+		/* The module adds the newline itself. */
+		greeting[strlen(" greeting=") + size - 1] = '\0';
+	}
+	for (i = 0; i < nset; i++) {
+		t = &targets[set[i]];
+		if (!t->mod)
+			continue;
+		snprintf(params, TEXT_MAX + 128, "log_opens=%d%s%s", log,
+			 t->proxy ? " full_proxy=1" : "", greeting);
+		err = mod_load(t->mod, params);
+		if (err) {
+			error("loading %s for %s: %s", t->mod, t->name,
+			      strerror(-err));
+			ok = false;
+		}
+	}
+	free(greeting);
+	free(params);
+	return ok;
+}
+
+static void unload_set(const int *set, int nset)
+{
+	int i;
+
+	for (i = 0; i < nset; i++)
+		if (targets[set[i]].mod)
+			mod_unload(targets[set[i]].mod);
+}
+
+static void path_of(const struct target *t, char *path)
+{
+	snprintf(path, PATH_MAX, "%s/%s", t->dir, t->file);
+}
+
+/* What a read of @size bytes at position 0 must return. */
+static ssize_t want_of(const struct target *t, size_t size)
+{
+	return t->null ? 0 : (ssize_t)size;
+}
+
+/*
+ * One batch of @calls preads of @size bytes at position 0. Every call's
+ * return value is checked; the buffer is poisoned before the batch and
+ * compared with the text after it. Return ns per call.
+ */
+static double batch_pread(struct group *g, const struct target *t, int fd,
+			  char *buf, const char *text, long calls)
+{
+	ssize_t want = want_of(t, g->size);
+	size_t size = g->size;
+	double t0, t1;
+	long i, bad = 0;
+
+	memset(buf, 0xa5, size);
+	t0 = now_ns();
+	for (i = 0; i < calls; i++)
+		if (pread(fd, buf, size, 0) != want)
+			bad++;
+	t1 = now_ns();
+	g->calls += calls;
+	g->bad_ret += bad;
+	if (t->zero) {
+		for (i = 0; i < (long)size; i++)
+			if (buf[i])
+				break;
+		if (i < (long)size)
+			g->bad_text++;
+	} else if (!t->null && memcmp(buf, text, size)) {
+		g->bad_text++;
+	}
+	return (t1 - t0) / calls;
+}
+
+/*
+ * Open, read to end of file, close. The text is read with one read() of
+ * its length; end of file is a second read() returning 0. /dev/zero has no
+ * end, so its second read() asks for 0 bytes, which returns 0 through the
+ * same vfs_read() steps; /dev/null's first read() is already the end.
+ * Return whether it read what it had to.
+ */
+static bool open_read_close(const struct target *t, int dirfd,
+			    const char *path, char *buf, size_t size)
+{
+	ssize_t want = want_of(t, size), got = 0, n;
+	int fd;
+
+	fd = dirfd >= 0 ? openat(dirfd, t->file, O_RDONLY) :
+			  open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	do {
+		n = read(fd, buf, t->zero && got ? 0 : size);
+		if (n > 0)
+			got += n;
+	} while (n > 0);
+	close(fd);
+	return n == 0 && got == want;
+}
+
+static double batch_orc(struct group *g, const struct target *t, int dirfd,
+			char *buf, const char *text, long calls)
+{
+	char path[PATH_MAX];
+	double t0, t1;
+	long i, bad = 0;
+
+	path_of(t, path);
+	memset(buf, 0xa5, g->size);
+	t0 = now_ns();
+	for (i = 0; i < calls; i++)
+		if (!open_read_close(t, dirfd, path, buf, g->size))
+			bad++;
+	t1 = now_ns();
+	g->calls += calls;
+	g->bad_ret += bad;
+	if (!t->zero && !t->null && memcmp(buf, text, g->size))
+		g->bad_text++;
+	return (t1 - t0) / calls;
+}
+
+/**
+ * struct reader - one thread of a scaling run
+ * @th: the thread
+ * @bar: released when every reader is ready
+ * @fd: descriptor it preads from
+ * @size: bytes per pread
+ * @want: what every pread must return
+ * @calls: preads to do
+ * @bad: preads that returned something else
+ * @buf: its buffer
+ */
+struct reader {
+	pthread_t th;
+	pthread_barrier_t *bar;
+	int fd;
+	size_t size;
+	ssize_t want;
+	long calls;
+	long bad;
+	char buf[TEXT_MAX] __attribute__((aligned(64)));
+};
+
+static void reader_loop(struct reader *r)
+{
+	long i;
+
+	for (i = 0; i < r->calls; i++)
+		if (pread(r->fd, r->buf, r->size, 0) != r->want)
+			r->bad++;
+}
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+
+	pthread_barrier_wait(r->bar);
+	reader_loop(r);
+	return NULL;
+}
+
+/*
+ * Pread calls per second of @nthreads readers, each on its own descriptor
+ * or all on @fd. One reader runs in this thread, so that the descriptor
+ * table is not shared, as in a single-threaded reader.
+ */
+static double scale_run(struct group *g, const struct target *t, int fd,
+			int nthreads, bool shared)
+{
+	struct reader *r = xmalloc(sizeof(*r) * nthreads);
+	char path[PATH_MAX];
+	pthread_barrier_t bar;
+	double t0, t1;
+	int i;
+
+	path_of(t, path);
+	pthread_barrier_init(&bar, NULL, nthreads + 1);
+	for (i = 0; i < nthreads; i++) {
+		r[i].bar = &bar;
+		r[i].fd = shared || nthreads == 1 ? fd : open(path, O_RDONLY);
+		r[i].size = g->size;
+		r[i].want = want_of(t, g->size);
+		r[i].calls = opt.scale_calls;
+		r[i].bad = 0;
+		if (r[i].fd < 0)
+			error("open %s: %s", path, strerror(errno));
+	}
+	if (nthreads == 1) {
+		t0 = now_ns();
+		reader_loop(&r[0]);
+		t1 = now_ns();
+	} else {
+		for (i = 0; i < nthreads; i++)
+			pthread_create(&r[i].th, NULL, reader_thread, &r[i]);
+		pthread_barrier_wait(&bar);
+		t0 = now_ns();
+		for (i = 0; i < nthreads; i++)
+			pthread_join(r[i].th, NULL);
+		t1 = now_ns();
+	}
+	for (i = 0; i < nthreads; i++) {
+		g->calls += r[i].calls;
+		g->bad_ret += r[i].bad;
+		if (r[i].fd != fd && r[i].fd >= 0)
+			close(r[i].fd);
+	}
+	pthread_barrier_destroy(&bar);
+	free(r);
+	return nthreads * (double)opt.scale_calls * 1e9 / (t1 - t0);
+}
+
+static int write_file(const char *path, const char *text, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (*text)
+		n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static bool tracefs_ready(void)
+{
+	struct stat st;
+
+	if (!stat(TRACEFS "/events/kmem", &st))
+		return true;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return false;
+	return !stat(TRACEFS "/events/kmem", &st);
+}
+
+/* [start, end) of each loaded hellodev module, from /proc/modules. */
+static int module_ranges(uint64_t range[][2], int max)
+{
+	unsigned long long base;
+	unsigned long size;
+	char line[512], name[64];
+	int n = 0;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lu %*s %*s %*s %llx", name, &size,
+			   &base) != 3 || strncmp(name, "hellodev_", 9))
+			continue;
+		range[n][0] = base;
+		range[n][1] = base + size;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Check the attribution itself: @mod's hellodev_read, from /proc/kallsyms,
+ * must lie inside one of @range.
+ */
+static void check_range(const char *mod, uint64_t range[][2], int nrange)
+{
+	unsigned long long addr;
+	char line[512], sym[128], owner[128];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int i;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %*s %127s [%127[^]]]", &addr, sym,
+			   owner) != 3 || strcmp(sym, "hellodev_read") ||
+		    strcmp(owner, mod))
+			continue;
+		for (i = 0; i < nrange; i++)
+			if (addr >= range[i][0] && addr < range[i][1])
+				found = true;
+		break;
+	}
+	if (f)
+		fclose(f);
+	ranges_checked++;
+	if (!found) {
+		ranges_bad++;
+		error("%s: hellodev_read is not inside a module range", mod);
+	}
+}
+
+static const char *hist_trigger(const struct alloc_event *ev)
+{
+	return ev->site ? "hist:keys=call_site.sym,common_pid:vals=hitcount" :
+			  "hist:keys=common_pid:vals=hitcount";
+}
+
+static void add_site(struct alloc_result *a, const char *event,
+		     const char *sym, long n)
+{
+	int i;
+
+	for (i = 0; i < a->nsites; i++)
+		if (a->sites[i].event == event && !strcmp(a->sites[i].sym, sym))
+			break;
+	if (i == a->nsites) {
+		if (a->nsites == MAX_SITES)
+			return;
+		a->nsites++;
+		a->sites[i].event = event;
+		snprintf(a->sites[i].sym, sizeof(a->sites[i].sym), "%s", sym);
+		a->sites[i].n = 0;
+	}
+	a->sites[i].n += n;
+}
+
+/*
+ * Read one event's hist: count what @pid allocated, and what any process
+ * allocated from a call site inside @range.
+ */
+static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
+		      uint64_t range[][2], int nrange)
+{
+	const struct alloc_event *ev = &alloc_events[e];
+	unsigned long long site = 0, hits;
+	char path[PATH_MAX], line[512], sym[64] = "";
+	const char *p;
+	bool ours;
+	long who;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/hist", ev->sys,
+		 ev->name);
+	f = fopen(path, "re");
+	if (!f) {
+		error("%s: %s", path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "{ ", 2))
+			continue;
+		p = strstr(line, "call_site: [");
+		if (p && sscanf(p, "call_site: [%llx] %63s", &site, sym) != 2)
+			continue;
+		p = strstr(line, "common_pid:");
+		if (!p || sscanf(p, "common_pid: %ld", &who) != 1)
+			continue;
+		p = strstr(line, "hitcount:");
+		if (!p || sscanf(p, "hitcount: %llu", &hits) != 1)
+			continue;
+		if (who == pid) {
+			a->total[e] += hits;
+			add_site(a, ev->name, ev->site ? sym : "-", hits);
+		}
+		ours = false;
+		for (i = 0; ev->site && i < nrange; i++)
+			if (site >= range[i][0] && site < range[i][1])
+				ours = true;
+		if (ours)
+			a->module[e] += hits;
+	}
+	fclose(f);
+}
+
+/*
+ * Count the allocations of @ops opens (open + close) or preads of @t. A
+ * child does them, so that our own tracefs reads are not counted; it warms
+ * up, then waits on shared memory (no system call, so nothing allocated)
+ * while the hist triggers are set, does its ops, and waits again while they
+ * are read.
+ */
+static void count_allocs(int target, const char *op, size_t size, long ops)
+{
+	const struct target *t = &targets[target];
+	volatile int *step = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	bool reads = !strcmp(op, "read");
+	struct alloc_result *a;
+	uint64_t range[8][2];
+	char path[PATH_MAX], trig[PATH_MAX], buf[TEXT_MAX];
+	int nrange, status, err;
+	unsigned int e;
+	pid_t pid;
+	long i;
+
+	if (step == MAP_FAILED || nallocs == MAX_ALLOCS) {
+		error("cannot count allocations");
+		return;
+	}
+	a = &allocs[nallocs++];
+	memset(a, 0, sizeof(*a));
+	a->target = target;
+	a->op = op;
+	a->ops = ops;
+	path_of(t, path);
+	*step = 0;
+
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY), ok = fd >= 0;
+
+		for (i = 0; ok && i < 100; i++)
+			ok = pread(fd, buf, size, 0) == want_of(t, size) &&
+			     open_read_close(t, -1, path, buf, size);
+		*step = 1;
+		while (*step == 1)
+			sched_yield();
+		for (i = 0; ok && i < ops; i++) {
+			if (reads) {
+				ok = pread(fd, buf, size, 0) == want_of(t, size);
+			} else {
+				int f = open(path, O_RDONLY);
+
+				ok = f >= 0;
+				close(f);
+			}
+		}
+		*step = 3;
+		while (*step == 3)
+			sched_yield();
+		_exit(ok ? 0 : 1);
+	}
+	if (pid < 0) {
+		error("fork: %s", strerror(errno));
+		return;
+	}
+	while (*step == 0)
+		sched_yield();
+	for (e = 0; e < NEVENTS; e++) {
+		snprintf(trig, sizeof(trig), TRACEFS "/events/%s/%s/trigger",
+			 alloc_events[e].sys, alloc_events[e].name);
+		err = write_file(trig, hist_trigger(&alloc_events[e]), O_TRUNC);
+		if (err)
+			error("%s: %s", trig, strerror(-err));
+	}
+	*step = 2;
+	while (*step == 2)
+		sched_yield();
+	nrange = module_ranges(range, ARRAY_SIZE(range));
+	if (t->mod)
+		check_range(t->mod, range, nrange);
+	for (e = 0; e < NEVENTS; e++)
+		read_hist(a, e, pid, range, nrange);
+	for (e = 0; e < NEVENTS; e++) {
+		snprintf(trig, sizeof(trig), TRACEFS "/events/%s/%s/trigger",
+			 alloc_events[e].sys, alloc_events[e].name);
+		write_file(trig, "", O_TRUNC);
+	}
+	*step = 4;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		error("allocation run of %s %s: a call failed", t->name, op);
+	if (!nrange && t->mod)
+		error("no hellodev module in /proc/modules");
+	munmap((void *)step, sizeof(int));
+}
+
+/* Measure every figure of the targets in @set, loaded for @size, @log. */
+static void measure_set(const int *set, int nset, size_t size, int log,
+			int round)
+{
+	static char buf[TEXT_MAX] __attribute__((aligned(64)));
+	char text[TEXT_MAX], path[PATH_MAX];
+	int fd[T_COUNT], dirfd[T_COUNT];
+	const struct target *t;
+	struct group *g;
+	int b, i, k;
+
+	make_text(text, size);
+	for (i = 0; i < nset; i++) {
+		t = &targets[set[i]];
+		path_of(t, path);
+		fd[i] = open(path, O_RDONLY);
+		dirfd[i] = open(t->dir, O_RDONLY | O_DIRECTORY);
+		if (fd[i] < 0 || dirfd[i] < 0)
+			error("open %s: %s", path, strerror(errno));
+	}
+
+	/* pread: warm up each target, then batches in turn. */
+	for (i = 0; !log && i < nset; i++)
+		if (fd[i] >= 0)
+			batch_pread(group_get(set[i], "pread", size, 0),
+				    &targets[set[i]], fd[i], buf, text,
+				    opt.warmup);
+	for (b = 0; !log && b < opt.batches; b++) {
+		for (i = 0; i < nset; i++) {
+			if (fd[i] < 0)
+				continue;
+			g = group_get(set[i], "pread", size, 0);
+			group_add(g, batch_pread(g, &targets[set[i]], fd[i],
+						 buf, text, opt.pread_calls));
+		}
+	}
+
+	/* open + read to end of file + close, by path and by openat(). */
+	if (size == sizeof(DEFAULT_TEXT) - 1) {
+		for (k = 0; k < 2; k++) {
+			const char *fig = k ? "orc_at" : "orc";
+
+			for (i = 0; i < nset; i++)
+				if (fd[i] >= 0)
+					batch_orc(group_get(set[i], fig, size,
+							    log),
+						  &targets[set[i]],
+						  k ? dirfd[i] : -1, buf, text,
+						  opt.warmup / 4 + 1);
+			for (b = 0; b < opt.batches; b++) {
+				for (i = 0; i < nset; i++) {
+					if (fd[i] < 0)
+						continue;
+					g = group_get(set[i], fig, size, log);
+					group_add(g, batch_orc(g,
+							       &targets[set[i]],
+							       k ? dirfd[i] : -1,
+							       buf, text,
+							       opt.open_calls));
+				}
+			}
+		}
+	}
+
+	/* Readers in parallel: one value per round. */
+	if (size == sizeof(DEFAULT_TEXT) - 1 && !log) {
+		for (i = 0; i < nset; i++) {
+			if (fd[i] < 0)
+				continue;
+			g = group_get(set[i], "scale1", size, 0);
+			group_add(g, scale_run(g, &targets[set[i]], fd[i], 1,
+					       false));
+			g = group_get(set[i], "scale2own", size, 0);
+			group_add(g, scale_run(g, &targets[set[i]], fd[i], 2,
+					       false));
+			g = group_get(set[i], "scale2shared", size, 0);
+			group_add(g, scale_run(g, &targets[set[i]], fd[i], 2,
+					       true));
+		}
+	}
+
+	for (i = 0; i < nset; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		if (dirfd[i] >= 0)
+			close(dirfd[i]);
+	}
+
+	/* Allocations, once: they do not vary from round to round. */
+	if (size == sizeof(DEFAULT_TEXT) - 1 && !log && round == 0) {
+		if (!tracefs_ready()) {
+			error("tracefs is not available at " TRACEFS);
+			return;
+		}
+		for (i = 0; i < nset; i++) {
+			count_allocs(set[i], "open", size, opt.alloc_ops);
+			count_allocs(set[i], "read", size, opt.alloc_ops);
+		}
+	}
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Contents of a one-line file, without its newline, or "". */
+static void json_file(const char *key, const char *path, bool comma)
+{
+	char line[1024] = "";
+	FILE *f = fopen(path, "re");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	line[strcspn(line, "\n")] = '\0';
+	printf("  ");
+	json_str(key);
+	printf(": ");
+	json_str(line);
+	printf("%s\n", comma ? "," : "");
+}
+
+static void json_cpu_model(void)
+{
+	char line[512], *p;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	printf("  \"guest_cpu\": ");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10))
+			continue;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		json_str(p + 2);
+		printf(",\n");
+		fclose(f);
+		return;
+	}
+	if (f)
+		fclose(f);
+	printf("\"\",\n");
+}
+
+static void print_json(void)
+{
+	struct utsname u;
+	int i, j;
+	unsigned int e;
+
+	uname(&u);
+	printf("{\n  \"program\": \"hellodev_bench\",\n  \"format\": 1,\n");
+	printf("  \"release\": ");
+	json_str(u.release);
+	printf(",\n  \"version\": ");
+	json_str(u.version);
+	printf(",\n  \"cpus\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
+	json_cpu_model();
+	json_file("cmdline", "/proc/cmdline", true);
+	json_file("clocksource",
+		  "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		  true);
+	printf("  \"params\": {\"rounds\": %d, \"batches\": %d, "
+	       "\"pread_calls\": %ld, \"open_calls\": %ld, \"warmup\": %ld, "
+	       "\"scale_calls\": %ld, \"alloc_ops\": %ld},\n",
+	       opt.rounds, opt.batches, opt.pread_calls, opt.open_calls,
+	       opt.warmup, opt.scale_calls, opt.alloc_ops);
+
+	printf("  \"groups\": [\n");
+	for (i = 0; i < ngroups; i++) {
+		struct group *g = &groups[i];
+
+		printf("    {\"target\": \"%s\", \"figure\": \"%s\", "
+		       "\"size\": %zu, \"log\": %d, \"unit\": \"%s\", "
+		       "\"calls\": %ld, \"bad_return\": %ld, "
+		       "\"bad_text\": %ld, \"values\": [",
+		       targets[g->target].name, g->figure, g->size, g->log,
+		       strncmp(g->figure, "scale", 5) ? "ns" : "calls/s",
+		       g->calls, g->bad_ret, g->bad_text);
+		for (j = 0; j < g->n; j++)
+			printf("%s%.1f", j ? ", " : "", g->v[j]);
+		printf("]}%s\n", i + 1 < ngroups ? "," : "");
+	}
+	printf("  ],\n  \"alloc_events\": [");
+	for (e = 0; e < NEVENTS; e++)
+		printf("%s\"%s/%s\"", e ? ", " : "", alloc_events[e].sys,
+		       alloc_events[e].name);
+	printf("],\n  \"module_ranges_ok\": %s,\n",
+	       ranges_checked && !ranges_bad ? "true" : "false");
+	printf("  \"allocs\": [\n");
+	for (i = 0; i < nallocs; i++) {
+		struct alloc_result *a = &allocs[i];
+
+		printf("    {\"target\": \"%s\", \"op\": \"%s\", \"ops\": %ld, "
+		       "\"total\": [", targets[a->target].name, a->op, a->ops);
+		for (e = 0; e < NEVENTS; e++)
+			printf("%s%ld", e ? ", " : "", a->total[e]);
+		printf("], \"module\": [");
+		for (e = 0; e < NEVENTS; e++)
+			printf("%s%ld", e ? ", " : "", a->module[e]);
+		printf("], \"sites\": [");
+		for (j = 0; j < a->nsites; j++) {
+			printf("%s{\"event\": \"%s\", \"site\": ", j ? ", " : "",
+			       a->sites[j].event);
+			json_str(a->sites[j].sym);
+			printf(", \"n\": %ld}", a->sites[j].n);
+		}
+		printf("]}%s\n", i + 1 < nallocs ? "," : "");
+	}
+	printf("  ],\n  \"errors\": ");
+	json_str(errors);
+	printf("\n}\n");
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: hellodev_bench [-q] [-r ROUNDS] [-b BATCHES] [-p CALLS] [-o CALLS]\n"
+		"                      [-s CALLS] [-a OPS]\n"
+		"  -q  quick: a smoke run with few iterations\n"
+		"  -r  rounds: each loads the modules again for every setting (3)\n"
+		"  -b  batches per figure per round (5)\n"
+		"  -p  preads per batch (2000); -o  opens per batch (300)\n"
+		"  -s  preads per thread in a scaling run (20000)\n"
+		"  -a  operations per allocation count (1000)\n"
+		"Run as root in a throw-away VM, next to the hellodev_*.ko files.\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	/* Each set is loaded at once; debugfs_proxy needs a reload. */
+	static const int base[] = { T_MISC, T_CDEV, T_DEBUGFS, T_ZERO, T_NULL };
+	static const int proxy[] = { T_PROXY };
+	static const int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS };
+	unsigned int s;
+	int c, r, log;
+
+	while ((c = getopt(argc, argv, "qr:b:p:o:s:a:")) != -1) {
+		switch (c) {
+		case 'q':
+			opt.rounds = 1;
+			opt.batches = 2;
+			opt.pread_calls = 50;
+			opt.open_calls = 10;
+			opt.warmup = 8;
+			opt.scale_calls = 200;
+			opt.alloc_ops = 20;
+			break;
+		case 'r':
+			opt.rounds = atoi(optarg);
+			break;
+		case 'b':
+			opt.batches = atoi(optarg);
+			break;
+		case 'p':
+			opt.pread_calls = atol(optarg);
+			break;
+		case 'o':
+			opt.open_calls = atol(optarg);
+			break;
+		case 's':
+			opt.scale_calls = atol(optarg);
+			break;
+		case 'a':
+			opt.alloc_ops = atol(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (opt.rounds < 1 || opt.batches < 1 || opt.pread_calls < 1 ||
+	    opt.open_calls < 1 || opt.scale_calls < 1 || opt.alloc_ops < 1)
+		usage();
+
+	for (r = 0; r < opt.rounds; r++) {
+		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+			for (log = 0; log <= (s == 0); log++) {
+				const int *set = log ? base_log : base;
+				int n = log ? ARRAY_SIZE(base_log) :
+					      ARRAY_SIZE(base);
+
+				progress("round %d/%d: misc, cdev, debugfs, zero, null; %zu B, log_opens=%d",
+					 r + 1, opt.rounds, sizes[s], log);
+				if (load_set(set, n, sizes[s], log))
+					measure_set(set, n, sizes[s], log, r);
+				unload_set(set, n);
+
+				progress("round %d/%d: debugfs full_proxy=1; %zu B, log_opens=%d",
+					 r + 1, opt.rounds, sizes[s], log);
+				if (load_set(proxy, 1, sizes[s], log))
+					measure_set(proxy, 1, sizes[s], log, r);
+				unload_set(proxy, 1);
+			}
+		}
+	}
+	print_json();
+	progress("done, %d error(s)", nerrors);
+	return nerrors ? 1 : 0;
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Read-latency benchmark of the hellodev frontends against /dev/zero and
+# /dev/null, inside Debian's kernel under QEMU: 3 deterministic boots (icount,
+# one vCPU) and a wall-clock one (2 vCPUs), then a table on stdout, every
+# figure in build/bench/<release>/bench.json (and build/bench/latest.json)
+# and a plot of the per-call latency (PNG and SVG).
+#
+# usage: bench.sh [--smoke | --deterministic]
+#   --smoke          one short deterministic boot; checks that every figure
+#                    is produced and every read returned the text; ends with
+#                    "bench-smoke: N passed, N failed, N skipped"
+#   --deterministic  the full run without the wall-clock boot
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+series=${KERNEL:-6.1}
+mode=full
+case ${1:-} in
+"") ;;
+--smoke) mode=smoke ;;
+--deterministic) mode=det ;;
+*) die "usage: bench.sh [--smoke | --deterministic]" ;;
+esac
+
+# Deterministic: guest time is the instruction count (1 ns per instruction),
+# so a figure repeats from boot to boot; one vCPU, one TCG thread.
+det_qemu=(-c 1 -A 'tcg,thread=single' -q -icount -q 'shift=0,sleep=off'
+	-q -rtc -q clock=vm)
+det_boots=3
+det_args=(-r 2 -b 15 -p 500 -o 40 -s 5000 -a 1000)
+# Wall-clock: QEMU's default multi-threaded TCG on 2 vCPUs, 5 rounds (each
+# loads the modules again) of 5 batches after a warm-up.
+wall_qemu=(-c 2 -A 'tcg,thread=multi')
+wall_boots=1
+wall_args=(-r 5 -b 5 -p 2000 -o 200 -s 20000 -a 1000)
+if [ "$mode" = smoke ]; then
+	det_boots=1
+	det_args=(-q)
+	wall_boots=0
+elif [ "$mode" = det ]; then
+	wall_boots=0
+fi
+
+start=$(date +%s)
+mkdir -p "$build"
+pkgs=("${VM_PKGS[@]}" python3)
+[ "$mode" = smoke ] || pkgs+=(gnuplot-nox)
+need_pkgs "${pkgs[@]}"
+rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+say "building the modules and the benchmark for $rel"
+kmod=$(build_modules "$series")
+
+if [ "$mode" = smoke ]; then
+	out=$build/bench-smoke/$rel
+else
+	out=$build/bench/$rel
+fi
+runs=$out/runs
+rm -rf "$runs"
+mkdir -p "$runs"
+prog=$runs/hellodev_bench
+gcc -static -O2 -Wall -Werror -o "$prog" "$top/bench/hellodev_bench.c" \
+	-lpthread
+
+# stage NAME ARGS... - an initramfs folder whose job runs the benchmark with
+# ARGS and prints its JSON after a marker line.
+stage() {
+	local dir=$runs/stage-$1
+
+	shift
+	mkdir -p "$dir/hellodev"
+	cp "$kmod"/hellodev_*.ko "$prog" "$dir/hellodev/"
+	cat >"$dir/hellodev/run.sh" <<RUN
+#!/bin/sh
+./hellodev_bench $* >/tmp/bench.json
+rc=\$?
+echo @@bench-json
+cat /tmp/bench.json
+exit \$rc
+RUN
+	chmod +x "$dir/hellodev/run.sh"
+	printf '%s\n' "$dir"
+}
+
+# boot NAME STAGE VMARGS... - boot, showing the job's progress lines; leaves
+# NAME.json and the VM's logs in $runs/NAME/; prints vm.sh's exit status.
+boot() {
+	local name=$1 stage=$2 dir=$runs/$1 pid rc=0
+
+	shift 2
+	mkdir -p "$dir"
+	: >"$dir/result.log"
+	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$dir" -t 3600 "$@" \
+		>"$dir/vm.log" 2>&1 &
+	pid=$!
+	tail -F -n +1 --pid="$pid" "$dir/result.log" 2>/dev/null |
+		sed -un "s/^bench: /hellodev: $name: /p" >&2 || true
+	wait "$pid" || rc=$?
+	sed -n '/^@@bench-json$/,$p' "$dir/job.log" 2>/dev/null | sed 1d \
+		>"$runs/$name.json"
+	if [ "$rc" -ne 0 ]; then
+		say "$name: vm.sh exited $rc; see $dir/"
+		cat "$dir/vm.log" >&2
+	fi
+	printf '%s\n' "$rc"
+}
+
+det_stage=$(stage det "${det_args[*]}")
+wall_stage=$(stage wall "${wall_args[*]}")
+det_json=()
+wall_json=()
+rcs=()
+for i in $(seq 1 "$det_boots"); do
+	say "deterministic boot $i/$det_boots (QEMU ${det_qemu[*]})"
+	rcs+=("$(boot "det-$i" "$det_stage" "${det_qemu[@]}")")
+	det_json+=("$runs/det-$i.json")
+done
+for i in $(seq 1 "$wall_boots"); do
+	say "wall-clock boot $i/$wall_boots (QEMU ${wall_qemu[*]})"
+	rcs+=("$(boot "wall-$i" "$wall_stage" "${wall_qemu[@]}")")
+	wall_json+=("$runs/wall-$i.json")
+done
+
+qemu=$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')
+host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+agg=(/usr/bin/python3 "$top/bench/aggregate.py" --kernel "$rel"
+	--qemu "$qemu" --host-cpu "$host_cpu" --host-kernel "$(uname -r)"
+	--det-flags "${det_qemu[*]}" --wall-flags "${wall_qemu[*]}"
+	--vm-rc "${rcs[@]}" --det "${det_json[@]}" --wall "${wall_json[@]}")
+
+if [ "$mode" = smoke ]; then
+	rc=0
+	"${agg[@]}" --smoke || rc=$?
+	say "bench smoke run took $(($(date +%s) - start)) s"
+	exit "$rc"
+fi
+
+for rc in "${rcs[@]}"; do
+	[ "$rc" -eq 0 ] || die "a benchmark boot failed; see $runs/"
+done
+"${agg[@]}" --out "$out/bench.json" --plot-data "$out/latency.dat"
+cp "$out/bench.json" "$build/bench/latest.json"
+gnuplot -e "data='$out/latency.dat'; out='$out/latency'; title='hellodev per-call latency, $rel, QEMU TCG'" \
+	"$top/bench/latency.gp"
+say "wrote $out/bench.json, $build/bench/latest.json, $out/latency.png and .svg"
+say "make bench took $(($(date +%s) - start)) s"
