@@ -252,6 +252,71 @@ VISIBLE_IF_KUNIT ssize_t hellodev_read_len(size_t len, loff_t pos, size_t count)
 }
 EXPORT_SYMBOL_IF_KUNIT(hellodev_read_len);
 
+/*
+ * Longest copy that copy_text() does with its own stores. Past it, the
+ * string copy behind copy_to_user() wins despite the hardened usercopy
+ * check; scripts/bench.sh measured, in ns per pread of misc in deterministic
+ * mode (stores / copy_to_user()): 13 B 646 / 744, 64 B 682 / 746, 128 B
+ * 730 / 754, 192 B 778 / 762, 256 B 826 / 770.
+ */
+#define COPY_STORES_MAX	128
+
+/**
+ * copy_text() - copy @n bytes (at least 1) of a device's text to user space
+ * @buf: user buffer
+ * @src: first byte to copy, in hellodev.text
+ * @n: bytes to copy; @src + @n is at most the end of the text
+ *
+ * copy_to_user() of a size not known at build time runs the hardened
+ * usercopy check (__check_object_size()) on every call. Here it would only
+ * prove again what hellodev_read_len() guarantees, that the bytes lie within
+ * hd->text. So, as filldir() in fs/readdir.c does, check the user range
+ * once with user_write_access_begin() and store directly, in words that may
+ * overlap: 13 bytes are two 8-byte stores, where unsafe_copy_to_user() runs
+ * four loops. A fault does not say how far the stores got, so
+ * copy_to_user() copies again and counts: a partial fault stays a short read.
+ *
+ * Return: bytes not copied, as copy_to_user().
+ */
+static size_t copy_text(char __user *buf, const char *src, size_t n)
+{
+	size_t i;
+	u64 q;
+	u32 l;
+	u16 w;
+
+	if (n > COPY_STORES_MAX)
+		return copy_to_user(buf, src, n);
+	if (!user_write_access_begin(buf, n))
+		return n;
+	if (n >= sizeof(q)) {
+		for (i = 0; i + sizeof(q) < n; i += sizeof(q)) {
+			memcpy(&q, src + i, sizeof(q));
+			unsafe_put_user(q, (u64 __user *)(buf + i), fault);
+		}
+		memcpy(&q, src + n - sizeof(q), sizeof(q));
+		unsafe_put_user(q, (u64 __user *)(buf + n - sizeof(q)), fault);
+	} else if (n >= sizeof(l)) {
+		memcpy(&l, src, sizeof(l));
+		unsafe_put_user(l, (u32 __user *)buf, fault);
+		memcpy(&l, src + n - sizeof(l), sizeof(l));
+		unsafe_put_user(l, (u32 __user *)(buf + n - sizeof(l)), fault);
+	} else {
+		unsafe_put_user(*src, buf, fault);
+		if (n >= sizeof(w)) {
+			memcpy(&w, src + n - sizeof(w), sizeof(w));
+			unsafe_put_user(w, (u16 __user *)(buf + n - sizeof(w)),
+					fault);
+		}
+	}
+	user_write_access_end();
+	return 0;
+
+fault:
+	user_write_access_end();
+	return copy_to_user(buf, src, n);
+}
+
 /**
  * hellodev_read() - read the greeting, as from a file that holds it
  * @file: file opened through hellodev_open()
@@ -273,7 +338,7 @@ ssize_t hellodev_read(struct file *file, char __user *buf, size_t count,
 
 	if (n <= 0)
 		return n;
-	left = copy_to_user(buf, hd->text + *ppos, n);
+	left = copy_text(buf, hd->text + *ppos, n);
 	if (left == n)
 		return -EFAULT;
 	n -= left;
