@@ -160,6 +160,7 @@ static struct {
 	long warmup;
 	long scale_calls;
 	long alloc_ops;
+	long settle_ms;
 } opt = {
 	.rounds = 3,
 	.batches = 5,
@@ -168,6 +169,7 @@ static struct {
 	.warmup = 200,
 	.scale_calls = 20000,
 	.alloc_ops = 1000,
+	.settle_ms = 20,
 };
 
 static char errors[4096];
@@ -187,7 +189,7 @@ static void progress(const char *fmt, ...)
 }
 
 /* Record a failure: it goes to stderr and into the JSON "errors" list. */
-static void error(const char *fmt, ...)
+static void record_error(const char *fmt, ...)
 {
 	size_t len = strlen(errors);
 	va_list ap;
@@ -304,14 +306,14 @@ static void mod_unload(const char *mod)
 	int ms;
 
 	if (syscall(SYS_delete_module, mod, O_NONBLOCK) && errno != ENOENT)
-		error("delete_module(%s): %s", mod, strerror(errno));
+		record_error("delete_module(%s): %s", mod, strerror(errno));
 	snprintf(path, sizeof(path), "/sys/module/%s", mod);
 	for (ms = 0; ms < GONE_MS; ms++) {
 		if (!mod_listed(mod) && stat(path, &st))
 			return;
 		usleep(1000);
 	}
-	error("%s stays loaded", mod);
+	record_error("%s stays loaded", mod);
 }
 
 /*
@@ -320,28 +322,29 @@ static void mod_unload(const char *mod)
  */
 static bool load_set(const int *set, int nset, size_t size, int log)
 {
-	char *params = xmalloc(TEXT_MAX + 128);
-	char *greeting = xmalloc(TEXT_MAX + 1);
+	static const char key[] = " greeting=";
+	char *params = xmalloc(sizeof(key) + TEXT_MAX + 64);
+	char *greeting = xmalloc(sizeof(key) + TEXT_MAX);
 	const struct target *t;
 	bool ok = true;
 	int i, err;
 
 	greeting[0] = '\0';
 	if (size != sizeof(DEFAULT_TEXT) - 1) {
-		strcpy(greeting, " greeting=");
-		make_text(greeting + strlen(greeting), size);
-		/* The module adds the newline itself. */
-		greeting[strlen(" greeting=") + size - 1] = '\0';
+		/* The text less its newline, which the module adds. */
+		memcpy(greeting, key, sizeof(key) - 1);
+		make_text(greeting + sizeof(key) - 1, size);
+		greeting[sizeof(key) - 1 + size - 1] = '\0';
 	}
 	for (i = 0; i < nset; i++) {
 		t = &targets[set[i]];
 		if (!t->mod)
 			continue;
-		snprintf(params, TEXT_MAX + 128, "log_opens=%d%s%s", log,
-			 t->proxy ? " full_proxy=1" : "", greeting);
+		snprintf(params, sizeof(key) + TEXT_MAX + 64, "log_opens=%d%s%s",
+			 log, t->proxy ? " full_proxy=1" : "", greeting);
 		err = mod_load(t->mod, params);
 		if (err) {
-			error("loading %s for %s: %s", t->mod, t->name,
+			record_error("loading %s for %s: %s", t->mod, t->name,
 			      strerror(-err));
 			ok = false;
 		}
@@ -448,6 +451,13 @@ static double batch_orc(struct group *g, const struct target *t, int dirfd,
 	g->bad_ret += bad;
 	if (!t->zero && !t->null && memcmp(buf, text, g->size))
 		g->bad_text++;
+	/*
+	 * Closing frees each struct file after an RCU grace period, in
+	 * whichever batch (of whichever target) that ends in: let that work
+	 * run now, while nothing is timed. Under -icount sleep=off the idle
+	 * time costs nothing.
+	 */
+	usleep(opt.settle_ms * 1000);
 	return (t1 - t0) / calls;
 }
 
@@ -491,13 +501,27 @@ static void *reader_thread(void *arg)
 	return NULL;
 }
 
+/**
+ * struct scale_result - what a scaling run sends back from its process
+ * @rate: pread calls per second, all readers together
+ * @calls: preads made
+ * @bad: preads that did not return the text's length
+ */
+struct scale_result {
+	double rate;
+	long calls;
+	long bad;
+};
+
 /*
  * Pread calls per second of @nthreads readers, each on its own descriptor
- * or all on @fd. One reader runs in this thread, so that the descriptor
- * table is not shared, as in a single-threaded reader.
+ * or all on @fd, in a child process: once a process has started a thread,
+ * glibc's pread() does cancellation-point work on every call, which would
+ * slow down every later measurement of this process. One reader alone runs
+ * in the child's main thread, as in a single-threaded reader.
  */
-static double scale_run(struct group *g, const struct target *t, int fd,
-			int nthreads, bool shared)
+static void scale_child(struct scale_result *res, const struct target *t,
+			size_t size, int fd, int nthreads, bool shared)
 {
 	struct reader *r = xmalloc(sizeof(*r) * nthreads);
 	char path[PATH_MAX];
@@ -510,12 +534,12 @@ static double scale_run(struct group *g, const struct target *t, int fd,
 	for (i = 0; i < nthreads; i++) {
 		r[i].bar = &bar;
 		r[i].fd = shared || nthreads == 1 ? fd : open(path, O_RDONLY);
-		r[i].size = g->size;
-		r[i].want = want_of(t, g->size);
+		r[i].size = size;
+		r[i].want = want_of(t, size);
 		r[i].calls = opt.scale_calls;
 		r[i].bad = 0;
 		if (r[i].fd < 0)
-			error("open %s: %s", path, strerror(errno));
+			record_error("open %s: %s", path, strerror(errno));
 	}
 	if (nthreads == 1) {
 		t0 = now_ns();
@@ -531,14 +555,46 @@ static double scale_run(struct group *g, const struct target *t, int fd,
 		t1 = now_ns();
 	}
 	for (i = 0; i < nthreads; i++) {
-		g->calls += r[i].calls;
-		g->bad_ret += r[i].bad;
+		res->calls += r[i].calls;
+		res->bad += r[i].bad;
 		if (r[i].fd != fd && r[i].fd >= 0)
 			close(r[i].fd);
 	}
 	pthread_barrier_destroy(&bar);
 	free(r);
-	return nthreads * (double)opt.scale_calls * 1e9 / (t1 - t0);
+	res->rate = nthreads * (double)opt.scale_calls * 1e9 / (t1 - t0);
+}
+
+static double scale_run(struct group *g, const struct target *t, int fd,
+			int nthreads, bool shared)
+{
+	struct scale_result *res = mmap(NULL, sizeof(*res),
+					PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double rate = 0;
+	int status;
+	pid_t pid;
+
+	if (res == MAP_FAILED) {
+		record_error("mmap: %s", strerror(errno));
+		return 0;
+	}
+	memset(res, 0, sizeof(*res));
+	pid = fork();
+	if (pid == 0) {
+		scale_child(res, t, g->size, fd, nthreads, shared);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		record_error("scaling run of %s failed", t->name);
+	} else {
+		g->calls += res->calls;
+		g->bad_ret += res->bad;
+		rate = res->rate;
+	}
+	munmap(res, sizeof(*res));
+	return rate;
 }
 
 static int write_file(const char *path, const char *text, int flags)
@@ -615,7 +671,7 @@ static void check_range(const char *mod, uint64_t range[][2], int nrange)
 	ranges_checked++;
 	if (!found) {
 		ranges_bad++;
-		error("%s: hellodev_read is not inside a module range", mod);
+		record_error("%s: hellodev_read is not inside a module range", mod);
 	}
 }
 
@@ -664,7 +720,7 @@ static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
 		 ev->name);
 	f = fopen(path, "re");
 	if (!f) {
-		error("%s: %s", path, strerror(errno));
+		record_error("%s: %s", path, strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -715,7 +771,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	long i;
 
 	if (step == MAP_FAILED || nallocs == MAX_ALLOCS) {
-		error("cannot count allocations");
+		record_error("cannot count allocations");
 		return;
 	}
 	a = &allocs[nallocs++];
@@ -752,7 +808,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 		_exit(ok ? 0 : 1);
 	}
 	if (pid < 0) {
-		error("fork: %s", strerror(errno));
+		record_error("fork: %s", strerror(errno));
 		return;
 	}
 	while (*step == 0)
@@ -762,7 +818,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 			 alloc_events[e].sys, alloc_events[e].name);
 		err = write_file(trig, hist_trigger(&alloc_events[e]), O_TRUNC);
 		if (err)
-			error("%s: %s", trig, strerror(-err));
+			record_error("%s: %s", trig, strerror(-err));
 	}
 	*step = 2;
 	while (*step == 2)
@@ -780,9 +836,9 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	*step = 4;
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		error("allocation run of %s %s: a call failed", t->name, op);
+		record_error("allocation run of %s %s: a call failed", t->name, op);
 	if (!nrange && t->mod)
-		error("no hellodev module in /proc/modules");
+		record_error("no hellodev module in /proc/modules");
 	munmap((void *)step, sizeof(int));
 }
 
@@ -804,7 +860,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 		fd[i] = open(path, O_RDONLY);
 		dirfd[i] = open(t->dir, O_RDONLY | O_DIRECTORY);
 		if (fd[i] < 0 || dirfd[i] < 0)
-			error("open %s: %s", path, strerror(errno));
+			record_error("open %s: %s", path, strerror(errno));
 	}
 
 	/* pread: warm up each target, then batches in turn. */
@@ -877,7 +933,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 	/* Allocations, once: they do not vary from round to round. */
 	if (size == sizeof(DEFAULT_TEXT) - 1 && !log && round == 0) {
 		if (!tracefs_ready()) {
-			error("tracefs is not available at " TRACEFS);
+			record_error("tracefs is not available at " TRACEFS);
 			return;
 		}
 		for (i = 0; i < nset; i++) {
@@ -963,9 +1019,10 @@ static void print_json(void)
 		  true);
 	printf("  \"params\": {\"rounds\": %d, \"batches\": %d, "
 	       "\"pread_calls\": %ld, \"open_calls\": %ld, \"warmup\": %ld, "
-	       "\"scale_calls\": %ld, \"alloc_ops\": %ld},\n",
+	       "\"scale_calls\": %ld, \"alloc_ops\": %ld, "
+	       "\"settle_ms\": %ld},\n",
 	       opt.rounds, opt.batches, opt.pread_calls, opt.open_calls,
-	       opt.warmup, opt.scale_calls, opt.alloc_ops);
+	       opt.warmup, opt.scale_calls, opt.alloc_ops, opt.settle_ms);
 
 	printf("  \"groups\": [\n");
 	for (i = 0; i < ngroups; i++) {
@@ -1017,13 +1074,14 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: hellodev_bench [-q] [-r ROUNDS] [-b BATCHES] [-p CALLS] [-o CALLS]\n"
-		"                      [-s CALLS] [-a OPS]\n"
+		"                      [-s CALLS] [-a OPS] [-z MS]\n"
 		"  -q  quick: a smoke run with few iterations\n"
 		"  -r  rounds: each loads the modules again for every setting (3)\n"
 		"  -b  batches per figure per round (5)\n"
 		"  -p  preads per batch (2000); -o  opens per batch (300)\n"
 		"  -s  preads per thread in a scaling run (20000)\n"
 		"  -a  operations per allocation count (1000)\n"
+		"  -z  ms to sleep after each batch of opens (20)\n"
 		"Run as root in a throw-away VM, next to the hellodev_*.ko files.\n");
 	exit(2);
 }
@@ -1037,7 +1095,7 @@ int main(int argc, char **argv)
 	unsigned int s;
 	int c, r, log;
 
-	while ((c = getopt(argc, argv, "qr:b:p:o:s:a:")) != -1) {
+	while ((c = getopt(argc, argv, "qr:b:p:o:s:a:z:")) != -1) {
 		switch (c) {
 		case 'q':
 			opt.rounds = 1;
@@ -1066,12 +1124,16 @@ int main(int argc, char **argv)
 		case 'a':
 			opt.alloc_ops = atol(optarg);
 			break;
+		case 'z':
+			opt.settle_ms = atol(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (opt.rounds < 1 || opt.batches < 1 || opt.pread_calls < 1 ||
-	    opt.open_calls < 1 || opt.scale_calls < 1 || opt.alloc_ops < 1)
+	    opt.open_calls < 1 || opt.scale_calls < 1 || opt.alloc_ops < 1 ||
+	    opt.settle_ms < 0)
 		usage();
 
 	for (r = 0; r < opt.rounds; r++) {
@@ -1096,6 +1158,6 @@ int main(int argc, char **argv)
 		}
 	}
 	print_json();
-	progress("done, %d error(s)", nerrors);
+	progress("done, %d record_error(s)", nerrors);
 	return nerrors ? 1 : 0;
 }
