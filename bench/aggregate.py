@@ -267,10 +267,10 @@ def print_table(res, out):
           "if every boot meets it):\n")
         for g in res["goals"]:
             v = g["value"]
-            vs = "-" if v is None else ("%.3f" % v if isinstance(v, float)
+            vs = "-" if v is None else ("%.4f" % v if isinstance(v, float)
                                         else str(v))
             if "worst_boot" in g:
-                vs += " (worst boot %.3f)" % g["worst_boot"]
+                vs += " (worst boot %.4f)" % g["worst_boot"]
             w("  %-68s %s %s\n" % (g["goal"], vs,
                                    "met" if g["met"] else "NOT met"))
 

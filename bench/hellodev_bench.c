@@ -1158,6 +1158,6 @@ int main(int argc, char **argv)
 		}
 	}
 	print_json();
-	progress("done, %d record_error(s)", nerrors);
+	progress("done, %d error(s)", nerrors);
 	return nerrors ? 1 : 0;
 }

@@ -287,7 +287,7 @@ def main():
             elif isinstance(v, float) and g["key"].startswith("allocs"):
                 val = "%g" % round(v, 3)
             else:
-                val = "%.3f×" % v
+                val = "%.4f×" % v
             rows.append(("target: " + g["goal"].replace("<=", "≤")
                          .replace("x /dev", "× /dev").replace("x misc",
                                                                "× misc"),
