@@ -29,6 +29,12 @@ LATENCY = [("pread/%d/0" % s, "pread %d B" % s) for s in SIZES] + [
     ("orc_at/13/0", "openat(dirfd)+read+EOF+close, log_opens=0"),
     ("orc_at/13/1", "openat(dirfd)+read+EOF+close, log_opens=1"),
 ]
+PLOT_LABEL = {
+    "pread/13/0": "13 B", "pread/256/0": "256 B", "pread/4096/0": "4096 B",
+    "orc/13/0": "open\\nlog_opens=0", "orc/13/1": "open\\nlog_opens=1",
+    "orc_at/13/0": "openat\\nlog_opens=0",
+    "orc_at/13/1": "openat\\nlog_opens=1",
+}
 SCALING = [
     ("scale1/13/0", "1 thread"),
     ("scale2own/13/0", "2 threads, own fds"),
@@ -287,8 +293,7 @@ def plot_data(res, path):
             for t in TARGETS:
                 v = mode["figures"].get("%s/%s" % (t, key))
                 cells.append("%.1f" % v["median"] if v else "NaN")
-            f.write('"%s" %s\n' % (label.replace(", log_opens=", "\\nlog ")
-                                   .replace("+EOF", ""), " ".join(cells)))
+            f.write('"%s" %s\n' % (PLOT_LABEL[key], " ".join(cells)))
 
 
 def smoke(boots, vm_rcs):

@@ -9,10 +9,10 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set key outside right top vertical
 set ylabel "guest ns per call"
 set yrange [0:*]
 set xtics nomirror
+set bmargin 4
 set datafile missing "NaN"
 
 do for [fmt in "png svg"] {
@@ -24,9 +24,11 @@ do for [fmt in "png svg"] {
 	set termoption noenhanced
 	set output out.".".fmt
 	set multiplot layout 1,2 title title
-	set title "pread(fd, buf, n, 0)"
+	set key top left inside vertical
+	set title "pread(fd, buf, n, 0) of n bytes"
 	plot for [c=2:7] data every ::0::2 using c:xtic(1) title columnhead(c)
-	set title "open + read to end of file + close (13 B)"
+	unset key
+	set title "open by path or openat(dirfd), read 13 B, read to EOF, close"
 	plot for [c=2:7] data every ::3::6 using c:xtic(1) title columnhead(c)
 	unset multiplot
 	unset output
