@@ -708,7 +708,7 @@ static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
 		      uint64_t range[][2], int nrange)
 {
 	const struct alloc_event *ev = &alloc_events[e];
-	unsigned long long site = 0, hits;
+	unsigned long long site = 0, hits, dropped;
 	char path[PATH_MAX], line[512], sym[64] = "";
 	const char *p;
 	bool ours;
@@ -724,6 +724,9 @@ static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
+		/* A full map drops entries and says how many. */
+		if (sscanf(line, " Dropped: %llu", &dropped) == 1 && dropped)
+			record_error("%s: %llu entries dropped", path, dropped);
 		if (strncmp(line, "{ ", 2))
 			continue;
 		p = strstr(line, "call_site: [");
