@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -224,6 +225,18 @@ static void *xmalloc(size_t size)
 	return p;
 }
 
+/* A read buffer of TEXT_MAX bytes on a cache line of its own. */
+static char *xmalloc_buf(void)
+{
+	char *p = aligned_alloc(64, TEXT_MAX);
+
+	if (!p) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
 static struct group *group_get(int target, const char *figure, size_t size,
 			       int log)
 {
@@ -344,8 +357,8 @@ static bool load_set(const int *set, int nset, size_t size, int log)
 			 log, t->proxy ? " full_proxy=1" : "", greeting);
 		err = mod_load(t->mod, params);
 		if (err) {
-			record_error("loading %s for %s: %s", t->mod, t->name,
-			      strerror(-err));
+			record_error("loading %s for %s: %s", t->mod,
+				     t->name, strerror(-err));
 			ok = false;
 		}
 	}
@@ -470,7 +483,7 @@ static double batch_orc(struct group *g, const struct target *t, int dirfd,
  * @want: what every pread must return
  * @calls: preads to do
  * @bad: preads that returned something else
- * @buf: its buffer
+ * @buf: its buffer, TEXT_MAX bytes
  */
 struct reader {
 	pthread_t th;
@@ -480,7 +493,7 @@ struct reader {
 	ssize_t want;
 	long calls;
 	long bad;
-	char buf[TEXT_MAX] __attribute__((aligned(64)));
+	char *buf;
 };
 
 static void reader_loop(struct reader *r)
@@ -538,6 +551,7 @@ static void scale_child(struct scale_result *res, const struct target *t,
 		r[i].want = want_of(t, size);
 		r[i].calls = opt.scale_calls;
 		r[i].bad = 0;
+		r[i].buf = xmalloc_buf();
 		if (r[i].fd < 0)
 			record_error("open %s: %s", path, strerror(errno));
 	}
@@ -559,6 +573,7 @@ static void scale_child(struct scale_result *res, const struct target *t,
 		res->bad += r[i].bad;
 		if (r[i].fd != fd && r[i].fd >= 0)
 			close(r[i].fd);
+		free(r[i].buf);
 	}
 	pthread_barrier_destroy(&bar);
 	free(r);
@@ -622,7 +637,7 @@ static bool tracefs_ready(void)
 }
 
 /* [start, end) of each loaded hellodev module, from /proc/modules. */
-static int module_ranges(uint64_t range[][2], int max)
+static int module_ranges(unsigned long long range[][2], int max)
 {
 	unsigned long long base;
 	unsigned long size;
@@ -648,7 +663,7 @@ static int module_ranges(uint64_t range[][2], int max)
  * Check the attribution itself: @mod's hellodev_read, from /proc/kallsyms,
  * must lie inside one of @range.
  */
-static void check_range(const char *mod, uint64_t range[][2], int nrange)
+static void check_range(const char *mod, unsigned long long range[][2], int nrange)
 {
 	unsigned long long addr;
 	char line[512], sym[128], owner[128];
@@ -705,7 +720,7 @@ static void add_site(struct alloc_result *a, const char *event,
  * allocated from a call site inside @range.
  */
 static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
-		      uint64_t range[][2], int nrange)
+		      unsigned long long range[][2], int nrange)
 {
 	const struct alloc_event *ev = &alloc_events[e];
 	unsigned long long site = 0, hits, dropped;
@@ -762,11 +777,11 @@ static void read_hist(struct alloc_result *a, unsigned int e, pid_t pid,
 static void count_allocs(int target, const char *op, size_t size, long ops)
 {
 	const struct target *t = &targets[target];
-	volatile int *step = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	atomic_int *step = mmap(NULL, sizeof(*step), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	bool reads = !strcmp(op, "read");
 	struct alloc_result *a;
-	uint64_t range[8][2];
+	unsigned long long range[8][2];
 	char path[PATH_MAX], trig[PATH_MAX], buf[TEXT_MAX];
 	int nrange, status, err;
 	unsigned int e;
@@ -783,7 +798,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	a->op = op;
 	a->ops = ops;
 	path_of(t, path);
-	*step = 0;
+	atomic_store(step, 0);
 
 	pid = fork();
 	if (pid == 0) {
@@ -792,8 +807,8 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 		for (i = 0; ok && i < 100; i++)
 			ok = pread(fd, buf, size, 0) == want_of(t, size) &&
 			     open_read_close(t, -1, path, buf, size);
-		*step = 1;
-		while (*step == 1)
+		atomic_store(step, 1);
+		while (atomic_load(step) == 1)
 			sched_yield();
 		for (i = 0; ok && i < ops; i++) {
 			if (reads) {
@@ -805,8 +820,8 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 				close(f);
 			}
 		}
-		*step = 3;
-		while (*step == 3)
+		atomic_store(step, 3);
+		while (atomic_load(step) == 3)
 			sched_yield();
 		_exit(ok ? 0 : 1);
 	}
@@ -814,7 +829,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 		record_error("fork: %s", strerror(errno));
 		return;
 	}
-	while (*step == 0)
+	while (atomic_load(step) == 0)
 		sched_yield();
 	for (e = 0; e < NEVENTS; e++) {
 		snprintf(trig, sizeof(trig), TRACEFS "/events/%s/%s/trigger",
@@ -823,8 +838,8 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 		if (err)
 			record_error("%s: %s", trig, strerror(-err));
 	}
-	*step = 2;
-	while (*step == 2)
+	atomic_store(step, 2);
+	while (atomic_load(step) == 2)
 		sched_yield();
 	nrange = module_ranges(range, ARRAY_SIZE(range));
 	if (t->mod)
@@ -836,26 +851,28 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 			 alloc_events[e].sys, alloc_events[e].name);
 		write_file(trig, "", O_TRUNC);
 	}
-	*step = 4;
+	atomic_store(step, 4);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		record_error("allocation run of %s %s: a call failed", t->name, op);
 	if (!nrange && t->mod)
 		record_error("no hellodev module in /proc/modules");
-	munmap((void *)step, sizeof(int));
+	munmap(step, sizeof(*step));
 }
 
 /* Measure every figure of the targets in @set, loaded for @size, @log. */
 static void measure_set(const int *set, int nset, size_t size, int log,
 			int round)
 {
-	static char buf[TEXT_MAX] __attribute__((aligned(64)));
+	static char *buf;
 	char text[TEXT_MAX], path[PATH_MAX];
 	int fd[T_COUNT], dirfd[T_COUNT];
 	const struct target *t;
 	struct group *g;
 	int b, i, k;
 
+	if (!buf)
+		buf = xmalloc_buf();
 	make_text(text, size);
 	for (i = 0; i < nset; i++) {
 		t = &targets[set[i]];
@@ -1002,6 +1019,12 @@ static void json_cpu_model(void)
 	printf("\"\",\n");
 }
 
+/* "key": value, and a comma if @comma. */
+static void json_long(const char *key, long value, bool comma)
+{
+	printf("\"%s\": %ld%s", key, value, comma ? ", " : "");
+}
+
 static void print_json(void)
 {
 	struct utsname u;
@@ -1020,24 +1043,31 @@ static void print_json(void)
 	json_file("clocksource",
 		  "/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		  true);
-	printf("  \"params\": {\"rounds\": %d, \"batches\": %d, "
-	       "\"pread_calls\": %ld, \"open_calls\": %ld, \"warmup\": %ld, "
-	       "\"scale_calls\": %ld, \"alloc_ops\": %ld, "
-	       "\"settle_ms\": %ld},\n",
-	       opt.rounds, opt.batches, opt.pread_calls, opt.open_calls,
-	       opt.warmup, opt.scale_calls, opt.alloc_ops, opt.settle_ms);
+	printf("  \"params\": {");
+	json_long("rounds", opt.rounds, true);
+	json_long("batches", opt.batches, true);
+	json_long("pread_calls", opt.pread_calls, true);
+	json_long("open_calls", opt.open_calls, true);
+	json_long("warmup", opt.warmup, true);
+	json_long("scale_calls", opt.scale_calls, true);
+	json_long("alloc_ops", opt.alloc_ops, true);
+	json_long("settle_ms", opt.settle_ms, false);
+	printf("},\n");
 
 	printf("  \"groups\": [\n");
 	for (i = 0; i < ngroups; i++) {
 		struct group *g = &groups[i];
 
-		printf("    {\"target\": \"%s\", \"figure\": \"%s\", "
-		       "\"size\": %zu, \"log\": %d, \"unit\": \"%s\", "
-		       "\"calls\": %ld, \"bad_return\": %ld, "
-		       "\"bad_text\": %ld, \"values\": [",
-		       targets[g->target].name, g->figure, g->size, g->log,
-		       strncmp(g->figure, "scale", 5) ? "ns" : "calls/s",
-		       g->calls, g->bad_ret, g->bad_text);
+		printf("    {\"target\": \"%s\", \"figure\": \"%s\", ",
+		       targets[g->target].name, g->figure);
+		json_long("size", g->size, true);
+		json_long("log", g->log, true);
+		printf("\"unit\": \"%s\", ",
+		       strncmp(g->figure, "scale", 5) ? "ns" : "calls/s");
+		json_long("calls", g->calls, true);
+		json_long("bad_return", g->bad_ret, true);
+		json_long("bad_text", g->bad_text, true);
+		printf("\"values\": [");
 		for (j = 0; j < g->n; j++)
 			printf("%s%.1f", j ? ", " : "", g->v[j]);
 		printf("]}%s\n", i + 1 < ngroups ? "," : "");
@@ -1052,8 +1082,10 @@ static void print_json(void)
 	for (i = 0; i < nallocs; i++) {
 		struct alloc_result *a = &allocs[i];
 
-		printf("    {\"target\": \"%s\", \"op\": \"%s\", \"ops\": %ld, "
-		       "\"total\": [", targets[a->target].name, a->op, a->ops);
+		printf("    {\"target\": \"%s\", \"op\": \"%s\", ",
+		       targets[a->target].name, a->op);
+		json_long("ops", a->ops, true);
+		printf("\"total\": [");
 		for (e = 0; e < NEVENTS; e++)
 			printf("%s%ld", e ? ", " : "", a->total[e]);
 		printf("], \"module\": [");
@@ -1073,7 +1105,7 @@ static void print_json(void)
 	printf("\n}\n");
 }
 
-static void usage(void)
+static void help(void)
 {
 	fprintf(stderr,
 		"usage: hellodev_bench [-q] [-r ROUNDS] [-b BATCHES] [-p CALLS] [-o CALLS]\n"
@@ -1131,13 +1163,13 @@ int main(int argc, char **argv)
 			opt.settle_ms = atol(optarg);
 			break;
 		default:
-			usage();
+			help();
 		}
 	}
 	if (opt.rounds < 1 || opt.batches < 1 || opt.pread_calls < 1 ||
 	    opt.open_calls < 1 || opt.scale_calls < 1 || opt.alloc_ops < 1 ||
 	    opt.settle_ms < 0)
-		usage();
+		help();
 
 	for (r = 0; r < opt.rounds; r++) {
 		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
@@ -1146,8 +1178,10 @@ int main(int argc, char **argv)
 				int n = log ? ARRAY_SIZE(base_log) :
 					      ARRAY_SIZE(base);
 
-				progress("round %d/%d: misc, cdev, debugfs, zero, null; %zu B, log_opens=%d",
-					 r + 1, opt.rounds, sizes[s], log);
+				progress("round %d/%d: %s; %zu B, log_opens=%d",
+					 r + 1, opt.rounds,
+					 "misc, cdev, debugfs, zero, null",
+					 sizes[s], log);
 				if (load_set(set, n, sizes[s], log))
 					measure_set(set, n, sizes[s], log, r);
 				unload_set(set, n);
