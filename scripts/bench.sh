@@ -48,7 +48,8 @@ mkdir -p "$build"
 pkgs=("${VM_PKGS[@]}" python3)
 [ "$mode" = smoke ] || pkgs+=(gnuplot-nox)
 need_pkgs "${pkgs[@]}"
-rel=$(kernel_release "$series") || die "no Debian kernel $series installed"
+need_kernel "$series"
+rel=$(kernel_release "$series")
 say "building the modules and the benchmark for $rel"
 kmod=$(build_modules "$series")
 
