@@ -218,7 +218,7 @@ def api_rows(bench, api, facts):
 def table(header, rows_by_bench):
     """rows_by_bench: one list of (name, value) per kernel, same names."""
     out = ["| | %s |" % " | ".join(header),
-           "|---|%s" % "---|" * len(header)]
+           "|---|" + "---|" * len(header)]
     for i, (name, _) in enumerate(rows_by_bench[0]):
         cells = [rows[i][1] for rows in rows_by_bench]
         out.append("| %s | %s |" % (name, " | ".join(cells)))
