@@ -145,6 +145,9 @@ for k in "${kernels[@]}"; do
 	suite "vmtest-$k" env KERNEL="$k" "$top/scripts/vmtest.sh"
 done
 suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
+for k in "${kernels[@]}"; do
+	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
+done
 
 check "guest log gate fails a run that logs a Call Trace" \
 	gate_fails 'echo l >/proc/sysrq-trigger'
