@@ -2232,4 +2232,78 @@ TEST_F(hostile, unprivileged_user_gets_exact_refusals)
 	EXPECT_EQ(2, read_count(self->dev.count));
 }
 
+/* pread(fd, edge - k, n, 0) into a buffer k bytes before a hole: k bytes. */
+static bool faults_after(int fd, char *edge, size_t k, size_t n,
+			 const char *text)
+{
+	ssize_t got;
+
+	memset(edge - k, 0, k);
+	errno = 0;
+	got = pread(fd, edge - k, n, 0);
+	if (k == 0)
+		return got == -1 && errno == EFAULT;
+	return got == (ssize_t)k && !memcmp(edge - k, text, k);
+}
+
+/*
+ * The core copies reads of up to 192 bytes with its own stores and longer
+ * ones, or any that fault, with copy_to_user(). Take a 200-byte text across
+ * that threshold: every offset with every size must return the right slice,
+ * and a buffer that faults after k bytes must get exactly those k bytes
+ * (EFAULT for k = 0), whichever way the read was copied. The read code is
+ * the core's, the same in every frontend, so misc stands for all.
+ */
+TEST(reads_of_every_size_and_fault_point_across_the_copy_threshold)
+{
+	enum { TEXT_LEN = 200 };
+	char text[TEXT_LEN], buf[TEXT_LEN + 8], params[TEXT_LEN + 64], node[64];
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pos, n, k, bad = 0;
+	char *map, *edge;
+	ssize_t got;
+	int fd;
+
+	/* 199 letters, each unlike its neighbours, then '\n'. */
+	for (pos = 0; pos < TEXT_LEN - 1; pos++)
+		text[pos] = 'A' + pos % 53 % 26 + (pos % 53 >= 26 ? 'a' - 'A' : 0);
+	text[TEXT_LEN - 1] = '\n';
+	snprintf(params, sizeof(params), "greeting=\"%.*s\"", TEXT_LEN - 1, text);
+	remove_leftovers(_metadata);
+	ASSERT_EQ(0, mod_load_named(&fe_misc, "hdt_copy", params));
+	fmt_path(node, fe_misc.node_fmt, "hdt_copy");
+	fd = open_or_fail(_metadata, node, O_RDONLY);
+
+	for (pos = 0; pos <= TEXT_LEN; pos++) {
+		for (n = 1; n <= TEXT_LEN + 1 - pos; n++) {
+			size_t want = pos + n <= TEXT_LEN ? n : TEXT_LEN - pos;
+
+			memset(buf, 0, sizeof(buf));
+			got = pread(fd, buf, n, pos);
+			if ((got != (ssize_t)want || memcmp(buf, text + pos, want) ||
+			     buf[want]) && !bad++)
+				TH_LOG("pread(%zu bytes at %zu) = %zd, want %zu",
+				       n, pos, got, want);
+		}
+	}
+	EXPECT_EQ(0, bad);
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	edge = map + page;
+	for (k = 0; k < TEXT_LEN; k++) {
+		/* The whole text, and the shortest read that reaches the hole. */
+		if (!faults_after(fd, edge, k, TEXT_LEN, text) && !bad++)
+			TH_LOG("pread of %d bytes, %zu before a hole", TEXT_LEN, k);
+		if (!faults_after(fd, edge, k, k + 1, text) && !bad++)
+			TH_LOG("pread of %zu bytes, %zu before a hole", k + 1, k);
+	}
+	EXPECT_EQ(0, bad);
+	munmap(map, 2 * page);
+	close(fd);
+	unload(_metadata, &fe_misc);
+}
+
 TEST_HARNESS_MAIN
