@@ -296,7 +296,7 @@ def plot_data(res, path):
             f.write('"%s" %s\n' % (PLOT_LABEL[key], " ".join(cells)))
 
 
-def smoke(boots, vm_rcs):
+def smoke(boots, vm_rcs, kernel):
     """One check per figure group and per assertion group."""
     passed = failed = 0
 
@@ -358,7 +358,8 @@ def smoke(boots, vm_rcs):
               "address range allocations are attributed to" % (i + 1))
         check(not b["errors"], "boot %d: no errors %s"
               % (i + 1, b["errors"].replace("\n", "; ")))
-    print("bench-smoke: %d passed, %d failed, 0 skipped" % (passed, failed))
+    print("bench-smoke %s: %d passed, %d failed, 0 skipped"
+          % (kernel, passed, failed))
     return failed == 0
 
 
@@ -383,7 +384,8 @@ def main():
     det_boots = load(args.det)
     wall_boots = load(args.wall)
     if args.smoke:
-        sys.exit(0 if smoke(det_boots + wall_boots, args.vm_rc) else 1)
+        sys.exit(0 if smoke(det_boots + wall_boots, args.vm_rc,
+                               args.kernel) else 1)
 
     first = (det_boots + wall_boots)[0]
     events = first.get("alloc_events", [])

@@ -9,7 +9,7 @@
 # usage: bench.sh [--smoke | --deterministic]
 #   --smoke          one short deterministic boot; checks that every figure
 #                    is produced and every read returned the text; ends with
-#                    "bench-smoke: N passed, N failed, N skipped"
+#                    "bench-smoke <release>: N passed, N failed, N skipped"
 #   --deterministic  the full run without the wall-clock boot
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
