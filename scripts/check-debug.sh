@@ -91,3 +91,116 @@ else
 fi
 verify_config "$kdir/.config" || die "cached debug kernel does not match scripts/debug.config"
 exec 9>&-
+ok_checks=1
+rel=$(sed -n 's/.*"\(.*\)".*/\1/p' "$kdir/include/generated/utsrelease.h")
+image=$kdir/arch/x86/boot/bzImage
+
+say "building the modules and the test programs for $rel"
+rm -rf "$build/kmod/$rel"
+if ! make -s -C "$top" modules KDIR="$kdir" >"$build/kbuild-debug.log" 2>&1; then
+	cat "$build/kbuild-debug.log" >&2
+	die "module build against the debug kernel failed"
+fi
+out=$build/check-debug
+rm -rf "$out"
+mkdir -p "$out/stage/hellodev"
+cp "$build/kmod/$rel"/hellodev_*.ko "$out/stage/hellodev/"
+# Each unload waits 2 to 8 s here (DEBUG_KOBJECT_RELEASE delays the module
+# kobject and its holders directory): a longer per-test time-out.
+gcc -static -O2 -Wall -Werror -DHELLODEV_TEST_TIMEOUT=900 \
+	-I"$src/tools/testing/selftests" -o "$out/stage/hellodev/hellodev_test" \
+	"$top/tests/hellodev_test.c" -lpthread
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/stage/hellodev/hellodev_fault" \
+	"$top/tests/hellodev_fault.c"
+
+# stage NAME COMMAND... - a stage for one boot whose job runs the commands,
+# each KTAP stream after a "@@ktap NAME" line.
+stage() {
+	local dir=$out/$1 line
+
+	shift
+	mkdir -p "$dir/stage"
+	cp -a "$out/stage/." "$dir/stage/"
+	{
+		echo '#!/bin/sh'
+		echo 'mount -t securityfs securityfs /sys/kernel/security'
+		for line in "$@"; do
+			echo "echo '@@ktap ${line%%:*}'"
+			echo "${line#*:}"
+		done
+	} >"$dir/stage/hellodev/run.sh"
+	chmod +x "$dir/stage/hellodev/run.sh"
+}
+
+# Start-up lines of this debug kernel that vm.sh's patterns ("kmemleak:",
+# "lockdep") match although they report nothing; matched whole, so a real
+# kmemleak or lockdep report still fails the gate.
+benign='^(\[ *[0-9.]+\] )?(kmemleak: Kernel memory leak detector initialized \(mem pool available: [0-9]+\)|rcu: 	RCU lockdep checking is enabled\.)$'
+
+# boot NAME [CMDLINE] - boot the debug kernel with the stage of NAME; sets
+# gate_NAME to pass or fail.
+boot() {
+	local dir=$out/$1 rc=0 problems
+
+	"$top/scripts/vm.sh" -k "$rel" -i "$image" -s "$dir/stage" -o "$dir" \
+		-t 5400 -a "${2:-}" 2>"$dir/vm.err" || rc=$?
+	gate=pass
+	if [ "$rc" -eq 4 ]; then
+		gate=fail
+	elif [ "$rc" -eq 3 ]; then
+		problems=$(sed '1,/the kernel reported problems:$/d' "$dir/vm.err" |
+			grep -Ev "$benign" || true)
+		if [ -n "$problems" ]; then
+			gate=fail
+			say "$1: the kernel reported problems:"
+			printf '%s\n' "$problems" >&2
+		fi
+	fi
+	printf '%s\n' "$gate" >"$dir/gate"
+}
+
+stage suite "conformance:./hellodev_test" "lockdown:./hellodev_fault lockdown"
+stage faults "faults:./hellodev_fault faults"
+stage cycles "cycles:./hellodev_fault cycles"
+stage nodebugfs "debugfs-off:./hellodev_fault debugfs-off"
+
+# The guests mostly wait for delayed kobject releases (every unload waits
+# 2 to 8 s): all four boots run at once.
+say "booting $rel four times at once (about 25 minutes): the conformance suite then lockdown; fault injection; 100 load/unload cycles per module; debugfs=off"
+pids=()
+for b in suite faults cycles nodebugfs; do
+	cmdline=
+	[ "$b" = nodebugfs ] && cmdline=debugfs=off
+	boot "$b" "$cmdline" &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+
+# Count every KTAP stream; each boot's log gate is one more check.
+pass=$ok_checks
+fail=0
+skip=0
+for b in suite faults cycles nodebugfs; do
+	dir=$out/$b
+	awk -v dir="$dir" '/^@@ktap / { f = dir "/" $2 ".ktap"; next } f { print > f }' \
+		"$dir/job.log"
+	gate=$(cat "$dir/gate" 2>/dev/null || echo fail)
+	for k in "$dir"/*.ktap; do
+		[ -e "$k" ] || continue
+		grep '^not ok' "$k" || true
+		line=$(ktap_summary "$b/$(basename "$k" .ktap)" "$k" "$gate" || true)
+		gate=
+		say "$line"
+		read -r p f s < <(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' <<<"$line")
+		pass=$((pass + ${p:-0}))
+		fail=$((fail + ${f:-1}))
+		skip=$((skip + ${s:-0}))
+	done
+	if [ -n "$gate" ]; then
+		# No KTAP at all from this boot: the gate and the stream fail.
+		say "$b: no test output (see $dir)"
+		fail=$((fail + 2))
+	fi
+done
+echo "check-debug: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,1088 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hellodev fault injection, for the debug kernel of scripts/check-debug.sh:
+ * every allocation from each frontend's init made to fail with fail-nth,
+ * load/unload cycles watched by kmemleak and the slab counters, lockdown,
+ * and a boot with debugfs=off. Prints KTAP. Needs root, a kernel with
+ * FAILSLAB, FAIL_PAGE_ALLOC and kmemleak, and the modules in the current
+ * directory.
+ *
+ * usage: hellodev_fault faults|cycles [misc|cdev|debugfs] | lockdown | debugfs-off
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define GREETING	"Hello from C\n"
+#define GREETING_LEN	((ssize_t)sizeof(GREETING) - 1)
+#define LOG_ERR		3
+#define FAIL_NTH_BIG	1000000u
+/* Indices swept below the first failure before the module's init. */
+#define LOADER_MARGIN	8
+#define CYCLES		100
+/* A cache that grows by this many objects over the cycles leaks. */
+#define SLAB_GROWTH_MAX	(CYCLES / 2)
+/* Vmalloc space may not grow by more than this over the cycles. */
+#define VMALLOC_GROWTH_MAX_KB	64
+/* kmemleak reports only objects older than 5 s. */
+#define KMEMLEAK_AGE_S	6
+#define GONE_TIMEOUT_MS	10000
+#define DEBUGFS		"/sys/kernel/debug"
+#define KMEMLEAK	DEBUGFS "/kmemleak"
+#define LOCKDOWN	"/sys/kernel/security/lockdown"
+
+/**
+ * struct frontend - one hellodev module, as the tests see it
+ * @tag: short name, for node names
+ * @mod: module name
+ * @ko: module file
+ * @node_fmt: path of the node, from the node name
+ * @count_fmt: path of open_count
+ * @entry_fmt: the class entry or debugfs directory
+ * @dev_fmt: sysfs "dev" attribute (major:minor), or NULL
+ * @class_dir: class directory that lives as long as the module, or NULL
+ * @proc_devices: the node name is a line of /proc/devices
+ * @proc_misc: the node name is a line of /proc/misc
+ * @steps: the error message of each init step that can fail
+ */
+struct frontend {
+	const char *tag;
+	const char *mod;
+	const char *ko;
+	const char *node_fmt;
+	const char *count_fmt;
+	const char *entry_fmt;
+	const char *dev_fmt;
+	const char *class_dir;
+	bool proc_devices;
+	bool proc_misc;
+	const char *steps[5];
+};
+
+static const struct frontend fe_misc = {
+	.tag = "misc",
+	.mod = "hellodev_misc",
+	.ko = "hellodev_misc.ko",
+	.node_fmt = "/dev/%s",
+	.count_fmt = "/sys/class/misc/%s/open_count",
+	.entry_fmt = "/sys/class/misc/%s",
+	.dev_fmt = "/sys/class/misc/%s/dev",
+	.proc_misc = true,
+	.steps = { "cannot register misc device" },
+};
+
+static const struct frontend fe_cdev = {
+	.tag = "cdev",
+	.mod = "hellodev_cdev",
+	.ko = "hellodev_cdev.ko",
+	.node_fmt = "/dev/%s",
+	.count_fmt = "/sys/class/hellodev/%s/open_count",
+	.entry_fmt = "/sys/class/hellodev/%s",
+	.dev_fmt = "/sys/class/hellodev/%s/dev",
+	.class_dir = "/sys/class/hellodev",
+	.proc_devices = true,
+	.steps = {
+		"cannot allocate a character device number",
+		"cannot create class hellodev",
+		"cannot add the character device",
+		"cannot create the device for",
+	},
+};
+
+static const struct frontend fe_debugfs = {
+	.tag = "debugfs",
+	.mod = "hellodev_debugfs",
+	.ko = "hellodev_debugfs.ko",
+	.node_fmt = DEBUGFS "/%s/greeting",
+	.count_fmt = DEBUGFS "/%s/open_count",
+	.entry_fmt = DEBUGFS "/%s",
+	.steps = {
+		"cannot create debugfs directory",
+		/* greeting or open_count: one message for both */
+		"cannot create a file in debugfs directory",
+	},
+};
+
+static const struct frontend *const frontends[] = {
+	&fe_misc, &fe_cdev, &fe_debugfs,
+};
+
+/*
+ * Whether the test running in this process failed, and the prefix of its
+ * diagnostics. Each diagnostic line is one write(), so the lines of tests
+ * that run at once in several processes do not mix.
+ */
+static bool failed;
+static const char *diag_tag = "";
+
+static void diag(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "# %s", diag_tag);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fflush(stdout);
+	if (write(STDOUT_FILENO, line, n) != n)
+		failed = true;
+}
+
+/* Record a failed check, with what was wrong. */
+#define check(cond, ...) do {			\
+	if (!(cond)) {				\
+		failed = true;			\
+		diag(__VA_ARGS__);		\
+	}					\
+} while (0)
+
+static int test_number;
+
+/* Print the KTAP line of one test and reset the failure flag. */
+static void ktap(const char *name, bool skipped, const char *why)
+{
+	if (skipped)
+		printf("ok %d %s # SKIP %s\n", ++test_number, name, why);
+	else
+		printf("%sok %d %s\n", failed ? "not " : "", ++test_number,
+		       name);
+	fflush(stdout);
+	failed = false;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+/* Read @path into @buf, NUL-terminated: its length or -errno. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len = 0, n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			len = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (len >= 0)
+		buf[len] = '\0';
+	return len;
+}
+
+/* Write @text to @path: 0 or -errno. */
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Whether a line of @file has the blank-separated word @word. */
+static bool file_has_word(const char *file, const char *word)
+{
+	char line[256], *tok, *save;
+	bool found = false;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		for (tok = strtok_r(line, " \t\n", &save); tok && !found;
+		     tok = strtok_r(NULL, " \t\n", &save))
+			found = !strcmp(tok, word);
+	fclose(f);
+	return found;
+}
+
+static void fmt_path(char *path, const char *fmt, const char *name)
+{
+	snprintf(path, PATH_MAX, fmt, name);
+}
+
+/* Load @fe from the open module file @fd with @params: 0 or -errno. */
+static int finit(int fd, const char *params)
+{
+	return syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+}
+
+/* Load @fe as node @name: 0 or -errno. */
+static int mod_load(const struct frontend *fe, const char *name)
+{
+	char params[64];
+	int fd, err;
+
+	fd = open(fe->ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(params, sizeof(params), "name=%s", name);
+	err = finit(fd, params);
+	close(fd);
+	return err;
+}
+
+static int mod_unload(const char *mod)
+{
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
+}
+
+static bool mod_listed(const char *mod)
+{
+	char line[512];
+	size_t len = strlen(mod);
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, mod, len) && line[len] == ' ';
+	fclose(f);
+	return found;
+}
+
+static bool mod_wait_gone(const char *mod)
+{
+	char path[PATH_MAX];
+	int ms;
+
+	fmt_path(path, "/sys/module/%s", mod);
+	for (ms = 0; ms < GONE_TIMEOUT_MS; ms += 10) {
+		if (!mod_listed(mod) && !exists(path))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * Whether anything @fe makes for node @name is there: the module, the node,
+ * open_count, the class entry or debugfs directory, the class, the
+ * /proc/devices or /proc/misc line. Reports each leftover.
+ */
+static bool leftovers(const struct frontend *fe, const char *name)
+{
+	const char *const fmts[] = { fe->node_fmt, fe->count_fmt, fe->entry_fmt };
+	char path[PATH_MAX];
+	bool left = false;
+	size_t i;
+
+	if (!mod_wait_gone(fe->mod)) {
+		diag("%s: module %s is still loaded", name, fe->mod);
+		left = true;
+	}
+	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
+		fmt_path(path, fmts[i], name);
+		if (exists(path)) {
+			diag("%s: %s is left behind", name, path);
+			left = true;
+		}
+	}
+	if (fe->class_dir && exists(fe->class_dir)) {
+		diag("%s: %s is left behind", name, fe->class_dir);
+		left = true;
+	}
+	if (fe->proc_devices && file_has_word("/proc/devices", name)) {
+		diag("%s: /proc/devices still lists it", name);
+		left = true;
+	}
+	if (fe->proc_misc && file_has_word("/proc/misc", name)) {
+		diag("%s: /proc/misc still lists it", name);
+		left = true;
+	}
+	return left;
+}
+
+/* The greeting through @fe's node @name, open_count 1; or why not. */
+static bool greeting_reads(const struct frontend *fe, const char *name,
+			   long long count)
+{
+	char path[PATH_MAX], buf[64], *end;
+	ssize_t n;
+
+	fmt_path(path, fe->node_fmt, name);
+	n = read_file(path, buf, sizeof(buf));
+	if (n != GREETING_LEN || memcmp(buf, GREETING, n)) {
+		diag("%s: read %zd \"%s\"", path, n, n > 0 ? buf : "");
+		return false;
+	}
+	fmt_path(path, fe->count_fmt, name);
+	n = read_file(path, buf, sizeof(buf));
+	if (n <= 0 || strtoll(buf, &end, 10) != count || *end != '\n') {
+		diag("%s: \"%s\", not %lld", path, n > 0 ? buf : "", count);
+		return false;
+	}
+	return true;
+}
+
+/* The major:minor of node @name of @fe, or "" if it has none. */
+static void dev_number(const struct frontend *fe, const char *name,
+		       char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	buf[0] = '\0';
+	if (!fe->dev_fmt)
+		return;
+	fmt_path(path, fe->dev_fmt, name);
+	if (read_file(path, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+/*
+ * Load @fe as @name, read it, unload it and check nothing is left; the
+ * device number must be @devnum unless that is empty. 0, or -1 with why.
+ */
+static int load_use_unload(const struct frontend *fe, const char *name,
+			   const char *devnum)
+{
+	char num[32];
+	int err = mod_load(fe, name);
+
+	if (err) {
+		diag("%s: load failed: %s", name, strerror(-err));
+		return -1;
+	}
+	dev_number(fe, name, num, sizeof(num));
+	if (*devnum && strcmp(num, devnum)) {
+		diag("%s: device number %s, not %s: one leaked", name, num,
+		     devnum);
+		err = -1;
+	}
+	if (!greeting_reads(fe, name, 1))
+		err = -1;
+	if (mod_unload(fe->mod)) {
+		diag("%s: unload failed: %s", name, strerror(errno));
+		err = -1;
+	}
+	if (leftovers(fe, name))
+		err = -1;
+	return err;
+}
+
+/**
+ * struct kmsg - new kernel log records that start with "<name>: ", or that
+ *	contain a given text
+ * @fd: /dev/kmsg
+ * @match: "<name>: ", or the text
+ * @anywhere: @match may be anywhere in the record
+ * @level: log level of each record in @text
+ * @text: the records since the last kmsg_drain()
+ * @n: records in @text
+ */
+struct kmsg {
+	int fd;
+	char match[48];
+	bool anywhere;
+	int level[16];
+	char text[16][256];
+	size_t n;
+};
+
+/* Collect the records of node or module @name, or with @text anywhere. */
+static void kmsg_open(struct kmsg *k, const char *name, const char *text)
+{
+	memset(k, 0, sizeof(*k));
+	if (text)
+		snprintf(k->match, sizeof(k->match), "%s", text);
+	else
+		snprintf(k->match, sizeof(k->match), "%s: ", name);
+	k->anywhere = text;
+	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	lseek(k->fd, 0, SEEK_END);
+}
+
+/* Collect the new records that start with the prefix; 0 or -1. */
+static int kmsg_read(struct kmsg *k)
+{
+	char rec[1024], *msg, *nl;
+	ssize_t n;
+
+	for (;;) {
+		n = read(k->fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0 && errno == EPIPE) {
+			diag("/dev/kmsg: records were overwritten");
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		nl = strchr(++msg, '\n');
+		if (nl)
+			*nl = '\0';
+		if (k->anywhere ? !strstr(msg, k->match) :
+		    strncmp(msg, k->match, strlen(k->match)))
+			continue;
+		if (k->n < ARRAY_SIZE(k->text)) {
+			k->level[k->n] = atoi(rec) & 7;
+			snprintf(k->text[k->n], sizeof(k->text[0]), "%s", msg);
+		}
+		k->n++;
+	}
+}
+
+static void kmsg_drain(struct kmsg *k)
+{
+	kmsg_read(k);
+	k->n = 0;
+}
+
+/* Whether a record of @k contains @what. */
+static bool kmsg_has(const struct kmsg *k, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < k->n && i < ARRAY_SIZE(k->text); i++)
+		if (strstr(k->text[i], what))
+			return true;
+	return false;
+}
+
+/* fail-nth of this task: 0 means the fault asked for was injected. */
+static int fail_nth_fd = -1;
+
+static void fail_nth_set(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(fail_nth_fd, buf, len, 0) != len)
+		diag("fail-nth: cannot write %u: %s", n, strerror(errno));
+}
+
+static unsigned int fail_nth_get(void)
+{
+	char buf[16];
+	ssize_t n = pread(fail_nth_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoul(buf, NULL, 10);
+}
+
+/*
+ * Load @fe as @name with the @nth fault-injection site of the call made to
+ * fail. Return 0 or -errno; *@injected says whether a fault was injected
+ * and *@sites how many sites the call passed.
+ */
+static int load_failing(const struct frontend *fe, const char *name,
+			unsigned int nth, bool *injected, unsigned int *sites)
+{
+	char params[64];
+	unsigned int left;
+	int fd, err;
+
+	snprintf(params, sizeof(params), "name=%s", name);
+	/* Open first: only finit_module() may meet the injected fault. */
+	fd = open(fe->ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fail_nth_set(nth);
+	err = finit(fd, params);
+	left = fail_nth_get();
+	fail_nth_set(0);
+	close(fd);
+	*injected = !left;
+	*sites = nth - left;
+	return err;
+}
+
+/**
+ * struct sweep - what a fault-injection sweep of one frontend saw
+ * @sites: fault-injection sites of a normal load
+ * @low: lowest index injected
+ * @init_failed: loads that failed in the module's init, per step
+ * @absorbed: loads that succeeded although a fault was injected
+ * @absorbed_no_node: of those, loads whose node was missing
+ * @loader_failed: loads that failed before the module's init ran
+ */
+struct sweep {
+	unsigned int sites;
+	unsigned int low;
+	int init_failed[5];
+	int absorbed;
+	int absorbed_no_node;
+	int loader_failed;
+};
+
+/* Which step of @fe the one error record @text names, or -1. */
+static int step_of(const struct frontend *fe, const char *text)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(fe->steps) && fe->steps[i]; i++)
+		if (strstr(text, fe->steps[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * One injected load, index @nth: it fails with -ENOMEM in the module's
+ * init (one error record naming the step, nothing left, a normal load
+ * works right after), or before it, or the fault is absorbed and the load
+ * works. Return 1 if it failed before the init ran, else 0.
+ */
+static int inject_one(const struct frontend *fe, const char *name,
+		      const char *devnum, unsigned int nth, struct kmsg *log,
+		      struct sweep *s)
+{
+	char path[PATH_MAX];
+	unsigned int sites;
+	bool injected;
+	int err, step;
+
+	kmsg_drain(log);
+	err = load_failing(fe, name, nth, &injected, &sites);
+	kmsg_read(log);
+	if (!err) {
+		check(log->n == 1 && strstr(log->text[0], "(init)"),
+		      "%s #%u: loaded, but %zu records", name, nth, log->n);
+		if (injected) {
+			s->absorbed++;
+			fmt_path(path, fe->node_fmt, name);
+			if (!exists(path))
+				s->absorbed_no_node++;
+			else
+				check(greeting_reads(fe, name, 1),
+				      "%s #%u: loaded, does not read", name,
+				      nth);
+		}
+		check(!mod_unload(fe->mod), "%s #%u: unload: %s", name, nth,
+		      strerror(errno));
+		check(!leftovers(fe, name), "%s #%u: after unload", name, nth);
+		diag("#%u: %s", nth, injected ? "absorbed, the load worked" :
+		     "nothing injected");
+		return 0;
+	}
+
+	check(injected, "%s #%u: failed (%s) with no fault injected", name,
+	      nth, strerror(-err));
+	check(err == -ENOMEM, "%s #%u: failed with %s, not ENOMEM", name, nth,
+	      strerror(-err));
+	check(!leftovers(fe, name), "%s #%u: after the failed load", name,
+	      nth);
+	if (!log->n) {
+		s->loader_failed++;
+		diag("#%u: %s before the init ran", nth, strerrorname_np(-err));
+	} else {
+		diag("#%u: %s: %s", nth, strerrorname_np(-err), log->text[0]);
+		step = log->n == 1 ? step_of(fe, log->text[0]) : -1;
+		check(step >= 0 && log->level[0] == LOG_ERR,
+		      "%s #%u: want one error record naming the step, got %zu: \"%s\"",
+		      name, nth, log->n, log->text[0]);
+		if (step >= 0)
+			s->init_failed[step]++;
+	}
+	check(!load_use_unload(fe, name, devnum),
+	      "%s #%u: a normal load right after failed", name, nth);
+	return !log->n;
+}
+
+/*
+ * Make each fault-injection site of a load of @fe fail in turn, from the
+ * last down to the module loader's sites just before the init: those of
+ * the init itself, and those after it. The loader's earlier sites are the
+ * kernel's (vmalloc failures there print a warn_alloc() backtrace by
+ * design), so the sweep stops LOADER_MARGIN indices into the loader.
+ */
+static void sweep_frontend(const struct frontend *fe, struct sweep *s)
+{
+	char name[32], devnum[32];
+	unsigned int nth, stop = 0;
+	struct kmsg log;
+	bool injected;
+	int err, i;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(name, sizeof(name), "hdf_%s", fe->tag);
+	kmsg_open(&log, name, NULL);
+	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (fail_nth_fd < 0) {
+		check(0, "fail-nth: %s", strerror(errno));
+		return;
+	}
+
+	/* A normal load: how many sites it passes, its device number. */
+	err = load_failing(fe, name, FAIL_NTH_BIG, &injected, &s->sites);
+	check(!err && !injected, "%s: normal load: %s", name, strerror(-err));
+	if (err)
+		return;
+	dev_number(fe, name, devnum, sizeof(devnum));
+	check(greeting_reads(fe, name, 1), "%s: normal load", name);
+	check(!mod_unload(fe->mod), "%s: unload: %s", name, strerror(errno));
+	check(!leftovers(fe, name), "%s: after unload", name);
+	diag("%s: a normal load passes %u fault-injection sites%s%s", name,
+	     s->sites, *devnum ? ", device " : "", devnum);
+	if (failed)
+		return;
+
+	for (nth = s->sites + 1; nth >= 1 && (!stop || nth >= stop); nth--) {
+		if (inject_one(fe, name, devnum, nth, &log, s) && !stop)
+			stop = nth > LOADER_MARGIN ? nth - LOADER_MARGIN : 1;
+		s->low = nth;
+		if (failed)
+			break;
+	}
+	close(fail_nth_fd);
+	close(log.fd);
+
+	diag("%s: sites %u..%u injected: %d absorbed (load worked%s), %d failed before init",
+	     name, s->low, s->sites, s->absorbed,
+	     s->absorbed_no_node ? ", some without a node" : "",
+	     s->loader_failed);
+	for (i = 0; i < (int)ARRAY_SIZE(fe->steps) && fe->steps[i]; i++) {
+		diag("%s: %d loads failed with ENOMEM at \"%s\"", name,
+		     s->init_failed[i], fe->steps[i]);
+		check(s->init_failed[i] > 0, "%s: step \"%s\" never failed",
+		      name, fe->steps[i]);
+	}
+	check(s->loader_failed > 0,
+	      "%s: the sweep never reached the module loader", name);
+}
+
+/* Only this frontend, if set, and this many cycles (debugging aids). */
+static const char *only;
+static int cycles = CYCLES;
+
+/*
+ * Run @fn(@fe) for every frontend at once, each in a child (every unload
+ * waits 2 to 8 s for DEBUG_KOBJECT_RELEASE, so one after the other would
+ * take three times as long), then print one KTAP line each.
+ */
+static void run_per_frontend(const char *test, void (*fn)(const struct frontend *))
+{
+	pid_t pid[ARRAY_SIZE(frontends)];
+	char name[64];
+	int status;
+	size_t i;
+
+	fflush(stdout);
+	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+		pid[i] = -1;
+		if (only && strcmp(only, frontends[i]->tag))
+			continue;
+		snprintf(name, sizeof(name), "%s.%s: ", test,
+			 frontends[i]->tag);
+		pid[i] = fork();
+		if (!pid[i]) {
+			diag_tag = name;
+			fn(frontends[i]);
+			_exit(failed ? 1 : 0);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+		snprintf(name, sizeof(name), "%s.%s", test, frontends[i]->tag);
+		if (pid[i] == -1 && only) {
+			ktap(name, true, "not selected");
+			continue;
+		}
+		check(pid[i] > 0 && waitpid(pid[i], &status, 0) == pid[i] &&
+		      WIFEXITED(status) && !WEXITSTATUS(status),
+		      "%s failed", name);
+		ktap(name, false, NULL);
+	}
+}
+
+static void fault_injection(const struct frontend *fe)
+{
+	struct sweep s;
+
+	sweep_frontend(fe, &s);
+}
+
+static void cycle_frontend(const struct frontend *fe)
+{
+	char name[32], devnum[32];
+	int i, err, bad = 0;
+
+	snprintf(name, sizeof(name), "hdc_%s", fe->tag);
+	err = mod_load(fe, name);
+	if (err) {
+		check(0, "%s: first load: %s", name, strerror(-err));
+		return;
+	}
+	dev_number(fe, name, devnum, sizeof(devnum));
+	check(greeting_reads(fe, name, 1), "%s: first cycle", name);
+	check(!mod_unload(fe->mod), "%s: unload: %s", name, strerror(errno));
+	check(!leftovers(fe, name), "%s: after the first cycle", name);
+	for (i = 1; i < cycles && bad < 3; i++) {
+		bad += !!load_use_unload(fe, name, devnum);
+		if (!((i + 1) % 20))
+			diag("%d cycles", i + 1);
+	}
+	check(!bad, "%s: %d of %d cycles went wrong", name, bad, i);
+	diag("%s: %d load/read/unload cycles", name, i);
+}
+
+/*
+ * fail-nth counts every slab allocation (failslab, which by default skips
+ * those that may sleep), quietly. Page allocations are left out (a
+ * min-order above the largest order): in the module's init they happen only
+ * inside slab refills, which fail as the slab allocation does, and counting
+ * them would shift the numbering from one load to the next.
+ */
+static bool fault_setup(void)
+{
+	static const char *const settings[][2] = {
+		{ DEBUGFS "/failslab/ignore-gfp-wait", "N" },
+		{ DEBUGFS "/failslab/cache-filter", "N" },
+		{ DEBUGFS "/failslab/verbose", "0" },
+		{ DEBUGFS "/fail_page_alloc/min-order", "11" },
+		{ DEBUGFS "/fail_page_alloc/verbose", "0" },
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		err = write_file(settings[i][0], settings[i][1]);
+		check(!err, "%s: %s", settings[i][0], strerror(-err));
+	}
+	return !failed;
+}
+
+/* Scan twice (a new object is reported on its second scan) and report. */
+static void kmemleak_clean(void)
+{
+	char buf[4096], *l;
+	ssize_t n;
+	int i, err;
+
+	sleep(KMEMLEAK_AGE_S);
+	for (i = 0; i < 2; i++) {
+		err = write_file(KMEMLEAK, "scan");
+		check(!err, "%s: scan: %s", KMEMLEAK, strerror(-err));
+	}
+	n = read_file(KMEMLEAK, buf, sizeof(buf));
+	check(n == 0, "kmemleak: %s", n < 0 ? strerror(-n) : "leaks found:");
+	if (n > 0) {
+		for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			diag("%s", l);
+		write_file(KMEMLEAK, "clear");
+	}
+}
+
+/**
+ * struct mem - slab and vmalloc use
+ * @n: caches in @cache and @active
+ * @cache: name of each slab cache
+ * @active: its active objects
+ * @slab_kb: Slab from /proc/meminfo
+ * @vmalloc_kb: VmallocUsed from /proc/meminfo
+ */
+struct mem {
+	int n;
+	char cache[256][32];
+	long active[256];
+	long slab_kb;
+	long vmalloc_kb;
+};
+
+/* Flush per-CPU slabs and the KASAN quarantine, then read the counters. */
+static void mem_read(struct mem *m)
+{
+	char line[512], path[PATH_MAX], name[64];
+	long active, kb;
+	FILE *f;
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	f = fopen("/proc/slabinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &active) != 2 ||
+		    line[0] == '#' || m->n == (int)ARRAY_SIZE(m->cache))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+			 name);
+		write_file(path, "1");
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/slabinfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		i = m->n;
+		if (i < (int)ARRAY_SIZE(m->cache) && line[0] != '#' &&
+		    sscanf(line, "%31s %ld", m->cache[i], &m->active[i]) == 2)
+			m->n++;
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/meminfo", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Slab: %ld kB", &kb) == 1)
+			m->slab_kb = kb;
+		if (sscanf(line, "VmallocUsed: %ld kB", &kb) == 1)
+			m->vmalloc_kb = kb;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* The growth from @a to @b: no cache by SLAB_GROWTH_MAX objects or more. */
+static void mem_compare(const struct mem *a, const struct mem *b)
+{
+	long grew;
+	int i, j;
+
+	diag("Slab %ld -> %ld kB, VmallocUsed %ld -> %ld kB", a->slab_kb,
+	     b->slab_kb, a->vmalloc_kb, b->vmalloc_kb);
+	for (i = 0; i < b->n; i++) {
+		for (j = 0; j < a->n && strcmp(a->cache[j], b->cache[i]); j++)
+			;
+		grew = b->active[i] - (j < a->n ? a->active[j] : 0);
+		if (grew > 0)
+			diag("  %s: %+ld objects", b->cache[i], grew);
+		check(grew < SLAB_GROWTH_MAX, "%s grew by %ld objects",
+		      b->cache[i], grew);
+	}
+	check(b->vmalloc_kb - a->vmalloc_kb <= VMALLOC_GROWTH_MAX_KB,
+	      "vmalloc grew by %ld kB", b->vmalloc_kb - a->vmalloc_kb);
+}
+
+/* Unload every frontend that a previous step left loaded. */
+static void unload_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(frontends); i++)
+		if (!mod_unload(frontends[i]->mod))
+			mod_wait_gone(frontends[i]->mod);
+}
+
+/*
+ * Lockdown, last: it cannot be lowered, and at integrity it refuses
+ * unsigned modules and debugfs files that could be written (kmemleak's).
+ */
+static void test_lockdown(void)
+{
+	char buf[128], path[PATH_MAX], name[32];
+	struct kmsg lk, me;
+	size_t i;
+	int fd, err;
+
+	unload_all();
+	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		err = mod_load(frontends[i], name);
+		check(!err, "load %s: %s", name, strerror(-err));
+	}
+	kmsg_open(&lk, NULL, "Lockdown: ");
+	kmsg_open(&me, NULL, "Kernel is locked down");
+	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
+	      !strcmp(buf, "[none] integrity confidentiality\n"),
+	      "%s reads \"%s\"", LOCKDOWN, buf);
+	err = write_file(LOCKDOWN, "integrity");
+	check(!err, "raise to integrity: %s", strerror(-err));
+	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
+	      !strcmp(buf, "none [integrity] confidentiality\n"),
+	      "%s reads \"%s\"", LOCKDOWN, buf);
+	kmsg_read(&me);
+	check(kmsg_has(&me, "Kernel is locked down from securityfs"),
+	      "no \"Kernel is locked down\" record");
+	ktap("lockdown.raised_to_integrity_with_the_modules_loaded", false,
+	     NULL);
+
+	/* A 0400 file with no ioctl or mmap, opened read-only, is allowed. */
+	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		check(greeting_reads(frontends[i], name, 1), "%s", name);
+	}
+	kmsg_read(&lk);
+	check(!lk.n, "reading was refused: \"%s\"", lk.text[0]);
+	ktap("lockdown.greetings_and_open_counts_still_read", false, NULL);
+
+	fmt_path(path, fe_debugfs.node_fmt, "hdl_debugfs");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	check(fd < 0 && errno == EPERM, "open %s O_RDWR: %s", path,
+	      fd < 0 ? strerror(errno) : "allowed");
+	if (fd >= 0)
+		close(fd);
+	err = read_file(KMEMLEAK, buf, sizeof(buf));
+	check(err == -EPERM, "read %s: %s", KMEMLEAK,
+	      err < 0 ? strerror(-err) : "allowed");
+	kmsg_read(&lk);
+	check(kmsg_has(&lk, "debugfs access is restricted"),
+	      "no \"debugfs access is restricted\" record");
+	check(!mod_unload(fe_misc.mod) && mod_wait_gone(fe_misc.mod),
+	      "unload %s under lockdown", fe_misc.mod);
+	err = mod_load(&fe_misc, "hdl_misc");
+	check(err == -EPERM, "load of an unsigned module: %s",
+	      err ? strerror(-err) : "allowed");
+	kmsg_read(&lk);
+	check(kmsg_has(&lk, "unsigned module loading is restricted"),
+	      "no \"unsigned module loading is restricted\" record");
+	for (i = 0; i < lk.n && i < ARRAY_SIZE(lk.text); i++)
+		diag("log: %s", lk.text[i]);
+	ktap("lockdown.refusals_are_refused_and_logged", false, NULL);
+
+	err = write_file(LOCKDOWN, "none");
+	check(err == -EPERM, "lower to none: %s", err ? strerror(-err) : "allowed");
+	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
+	      !strcmp(buf, "none [integrity] confidentiality\n"),
+	      "%s reads \"%s\"", LOCKDOWN, buf);
+	for (i = 1; i < ARRAY_SIZE(frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		check(!mod_unload(frontends[i]->mod), "unload %s: %s",
+		      frontends[i]->mod, strerror(errno));
+		check(!leftovers(frontends[i], name), "%s after unload", name);
+	}
+	ktap("lockdown.cannot_be_lowered_and_modules_still_unload", false,
+	     NULL);
+	close(lk.fd);
+	close(me.fd);
+}
+
+/* Fault injection over every init, watched by kmemleak. */
+static int run_faults(void)
+{
+	printf("TAP version 13\n1..5\n");
+	fflush(stdout);
+	unload_all();
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_boot", false, NULL);
+	/* A failed set-up fails every sweep: they see "failed" set. */
+	fault_setup();
+	run_per_frontend("fault_injection", fault_injection);
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_fault_injection", false, NULL);
+	return 0;
+}
+
+/* Load/unload cycles, watched by kmemleak and the slab counters. */
+static int run_cycles(void)
+{
+	struct mem before, after;
+
+	printf("TAP version 13\n1..6\n");
+	fflush(stdout);
+	unload_all();
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_boot", false, NULL);
+	mem_read(&before);
+	run_per_frontend("cycles", cycle_frontend);
+	/* Let delayed kobject releases (up to 8 s) and RCU finish. */
+	sleep(2 * KMEMLEAK_AGE_S);
+	mem_read(&after);
+	mem_compare(&before, &after);
+	ktap("no_slab_or_vmalloc_growth_after_the_cycles", false, NULL);
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_the_cycles", false, NULL);
+	return 0;
+}
+
+/* After the conformance suite: kmemleak, then lockdown, which ends it. */
+static int run_lockdown(void)
+{
+	printf("TAP version 13\n1..5\n");
+	fflush(stdout);
+	unload_all();
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_the_conformance_suite", false, NULL);
+	test_lockdown();
+	return 0;
+}
+
+/*
+ * debugfs=off: debugfs_create_dir() returns -EPERM, and the debugfs
+ * frontend, which exists for its file, refuses to load with that errno
+ * and one line. misc and cdev do not use debugfs.
+ */
+static int run_debugfs_off(void)
+{
+	struct kmsg log;
+	int i, err;
+
+	printf("TAP version 13\n1..4\n");
+	fflush(stdout);
+	check(!exists(DEBUGFS), "%s exists", DEBUGFS);
+	check(!file_has_word("/proc/filesystems", "debugfs"),
+	      "debugfs is registered");
+	ktap("debugfs_off.debugfs_is_not_there", false, NULL);
+
+	kmsg_open(&log, fe_debugfs.mod, NULL);
+	for (i = 0; i < 2; i++) {
+		kmsg_drain(&log);
+		err = mod_load(&fe_debugfs, fe_debugfs.mod);
+		check(err == -EPERM, "load: %s", err ? strerror(-err) : "loaded");
+		kmsg_read(&log);
+		check(log.n == 1 && log.level[0] == LOG_ERR &&
+		      strstr(log.text[0], "cannot create debugfs directory") &&
+		      strstr(log.text[0], "(-1)"),
+		      "want one error record, got %zu: \"%s\"", log.n,
+		      log.text[0]);
+		check(!leftovers(&fe_debugfs, fe_debugfs.mod), "after the load");
+	}
+	ktap("debugfs_off.debugfs_frontend_fails_cleanly_with_eperm", false,
+	     NULL);
+
+	for (i = 0; i < 2; i++) {
+		check(!load_use_unload(frontends[i], frontends[i]->mod, ""),
+		      "%s", frontends[i]->mod);
+		ktap(i ? "debugfs_off.cdev_works" : "debugfs_off.misc_works",
+		     false, NULL);
+	}
+	close(log.fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (geteuid()) {
+		fprintf(stderr, "hellodev_fault: run as root\n");
+		return 2;
+	}
+	if (argc >= 3)
+		only = argv[2];
+	if (argc >= 4)
+		cycles = atoi(argv[3]);
+	if (argc >= 2 && !strcmp(argv[1], "faults"))
+		return run_faults();
+	if (argc >= 2 && !strcmp(argv[1], "cycles"))
+		return run_cycles();
+	if (argc == 2 && !strcmp(argv[1], "lockdown"))
+		return run_lockdown();
+	if (argc == 2 && !strcmp(argv[1], "debugfs-off"))
+		return run_debugfs_off();
+	fputs("usage: hellodev_fault faults|cycles [FRONTEND] | lockdown | debugfs-off\n",
+	      stderr);
+	return 2;
+}
