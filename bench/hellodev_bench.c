@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "../tests/hellodev_user.h"
 
 #define DEFAULT_TEXT	"Hello from C\n"
 #define TEXT_MAX	4096	/* greeting of 4095 bytes and its newline */
@@ -282,51 +282,15 @@ static void make_text(char *text, size_t size)
 	text[size - 1] = '\n';
 }
 
-static int mod_load(const char *mod, const char *params)
+/* Unload @mod, if loaded, and wait until it is gone. */
+static void unload(const char *mod)
 {
-	char ko[64];
-	int fd, ret, err;
+	int err = mod_unload(mod);
 
-	snprintf(ko, sizeof(ko), "%s.ko", mod);
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = ret ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-static bool mod_listed(const char *mod)
-{
-	size_t len = strlen(mod);
-	bool found = false;
-	char line[512];
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, mod, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
-static void mod_unload(const char *mod)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int ms;
-
-	if (syscall(SYS_delete_module, mod, O_NONBLOCK) && errno != ENOENT)
-		record_error("delete_module(%s): %s", mod, strerror(errno));
-	snprintf(path, sizeof(path), "/sys/module/%s", mod);
-	for (ms = 0; ms < GONE_MS; ms++) {
-		if (!mod_listed(mod) && stat(path, &st))
-			return;
-		usleep(1000);
-	}
-	record_error("%s stays loaded", mod);
+	if (err && err != -ENOENT)
+		record_error("delete_module(%s): %s", mod, strerror(-err));
+	if (!mod_wait_gone(mod, GONE_MS))
+		record_error("%s stays loaded", mod);
 }
 
 /*
@@ -340,6 +304,7 @@ static bool load_set(const int *set, int nset, size_t size, int log)
 	char *greeting = xmalloc(sizeof(key) + TEXT_MAX);
 	const struct target *t;
 	bool ok = true;
+	char ko[64];
 	int i, err;
 
 	greeting[0] = '\0';
@@ -355,7 +320,8 @@ static bool load_set(const int *set, int nset, size_t size, int log)
 			continue;
 		snprintf(params, sizeof(key) + TEXT_MAX + 64, "log_opens=%d%s%s",
 			 log, t->proxy ? " full_proxy=1" : "", greeting);
-		err = mod_load(t->mod, params);
+		snprintf(ko, sizeof(ko), "%s.ko", t->mod);
+		err = mod_load_file(ko, params);
 		if (err) {
 			record_error("loading %s for %s: %s", t->mod,
 				     t->name, strerror(-err));
@@ -373,7 +339,7 @@ static void unload_set(const int *set, int nset)
 
 	for (i = 0; i < nset; i++)
 		if (targets[set[i]].mod)
-			mod_unload(targets[set[i]].mod);
+			unload(targets[set[i]].mod);
 }
 
 static void path_of(const struct target *t, char *path)

@@ -4,13 +4,15 @@
 # it and bring its output back; fail on any kernel warning or bad taint.
 #
 # usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL]
-#              [-t SECONDS] [-a CMDLINE] [-q QEMUARG]...
+#              [-t SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]...
 #   RELEASE  kernel release; boots /boot/vmlinuz-RELEASE unless -i IMAGE
 #   CPUS     vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
 #   ACCEL    QEMU -accel value, default tcg,thread=multi
 #   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
 #          the job, run as root with /proc, /sys, /dev and debugfs mounted
 #   OUT    gets job.log (the job's output), dmesg.log, console.log
+#   REGEX  whole kernel log lines that the problem patterns match but that
+#          report nothing (a debug kernel's start-up banners)
 # Exit status: the job's, or 3 if the kernel reported a problem (the lines
 # are printed), 4 if the guest never finished (panic or time-out).
 set -euo pipefail
@@ -22,8 +24,9 @@ cpus=2
 accel=tcg,thread=multi
 image=
 append=
+benign='^$'
 qemu_extra=()
-while getopts k:s:o:i:c:A:t:a:q: opt; do
+while getopts k:s:o:i:c:A:t:a:b:q: opt; do
 	case $opt in
 	k) rel=$OPTARG ;;
 	s) stage=$OPTARG ;;
@@ -33,8 +36,9 @@ while getopts k:s:o:i:c:A:t:a:q: opt; do
 	A) accel=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
+	b) benign=$OPTARG ;;
 	q) qemu_extra+=("$OPTARG") ;;
-	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL] [-t SECONDS] [-a CMDLINE] [-q QEMUARG]" ;;
+	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL] [-t SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]" ;;
 	esac
 done
 if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
@@ -104,7 +108,8 @@ fi
 
 # Any of these in the kernel log fails the run, whatever the job said.
 bad='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:|kmemleak:|ODEBUG:|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|hung_task|unreferenced object|RCU stall'
-problems=$(cat "$out/dmesg.log" "$out/console.log" | tr -d '\r' | grep -E "$bad" | sort -u || true)
+problems=$(cat "$out/dmesg.log" "$out/console.log" | tr -d '\r' |
+	grep -E "$bad" | grep -Ev "$benign" | sort -u || true)
 # Taint: only O (out-of-tree, 4096) and E (unsigned, 8192) are expected.
 if [ -n "$taint" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
 	problems=$(printf '%s\n%s' "$problems" \

@@ -7,7 +7,8 @@
  * FAILSLAB, FAIL_PAGE_ALLOC and kmemleak, and the modules in the current
  * directory.
  *
- * usage: hellodev_fault faults|cycles [misc|cdev|debugfs] | lockdown | debugfs-off
+ * usage: hellodev_fault faults|cycles [misc|cdev|debugfs [CYCLES]] | kmemleak |
+ *        lockdown | debugfs-off
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,10 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "hellodev_user.h"
 
-#define GREETING	"Hello from C\n"
-#define GREETING_LEN	((ssize_t)sizeof(GREETING) - 1)
 #define LOG_ERR		3
 #define FAIL_NTH_BIG	1000000u
 /* Indices swept below the first failure before the module's init. */
@@ -47,7 +46,7 @@
 /* kmemleak reports only objects older than 5 s. */
 #define KMEMLEAK_AGE_S	6
 #define GONE_TIMEOUT_MS	10000
-#define DEBUGFS		"/sys/kernel/debug"
+#define DEBUGFS		HD_DEBUGFS
 #define KMEMLEAK	DEBUGFS "/kmemleak"
 #define LOCKDOWN	"/sys/kernel/security/lockdown"
 
@@ -66,99 +65,75 @@ struct step {
 };
 
 /**
- * struct frontend - one hellodev module, as the tests see it
- * @tag: short name, for node names
- * @mod: module name
- * @ko: module file
- * @node_fmt: path of the node, from the node name
- * @count_fmt: path of open_count
- * @entry_fmt: the class entry or debugfs directory
- * @dev_fmt: sysfs "dev" attribute (major:minor), or NULL
- * @class_dir: class directory that lives as long as the module, or NULL
- * @proc_devices: the node name is a line of /proc/devices
- * @proc_misc: the node name is a line of /proc/misc
+ * struct init_steps - the init steps of one frontend that can fail
+ * @fe: the frontend
  * @core_prefix: prefix of the kernel records that tell steps apart, or NULL
- * @steps: the init steps that can fail; the first that matches counts
+ * @step: the steps, as the log shows them; the first that matches counts
  */
-struct frontend {
-	const char *tag;
-	const char *mod;
-	const char *ko;
-	const char *node_fmt;
-	const char *count_fmt;
-	const char *entry_fmt;
-	const char *dev_fmt;
-	const char *class_dir;
-	bool proc_devices;
-	bool proc_misc;
+struct init_steps {
+	const struct hd_frontend *fe;
 	const char *core_prefix;
-	struct step steps[5];
+	struct step step[5];
 };
 
-static const struct frontend fe_misc = {
-	.tag = "misc",
-	.mod = "hellodev_misc",
-	.ko = "hellodev_misc.ko",
-	.node_fmt = "/dev/%s",
-	.count_fmt = "/sys/class/misc/%s/open_count",
-	.entry_fmt = "/sys/class/misc/%s",
-	.dev_fmt = "/sys/class/misc/%s/dev",
-	.proc_misc = true,
-	.steps = {
-		{ "misc_register()", "cannot register misc device", NULL, true },
+static const struct init_steps init_steps[] = {
+	{
+		.fe = &fe_misc,
+		.step = {
+			{ "misc_register()", "cannot register misc device",
+			  NULL, true },
+		},
+	},
+	{
+		.fe = &fe_cdev,
+		.step = {
+			{ "alloc_chrdev_region()",
+			  "cannot allocate a character device number", NULL,
+			  true },
+			{ "class_create()", "cannot create class hellodev",
+			  NULL, true },
+			{ "cdev_alloc()", "cannot allocate the character device",
+			  NULL, true },
+			{ "cdev_add()", "cannot add the character device", NULL,
+			  true },
+			{ "device_create_with_groups()",
+			  "cannot create the device for", NULL, true },
+		},
+	},
+	{
+		.fe = &fe_debugfs,
+		/*
+		 * The module logs one message for both files; debugfs names
+		 * the file when the inode allocation fails, not when the
+		 * dentry's does.
+		 */
+		.core_prefix = "debugfs: ",
+		.step = {
+			{ "debugfs_create_dir()",
+			  "cannot create debugfs directory", NULL, true },
+			{ "debugfs_create_file(greeting)",
+			  "cannot create a file in debugfs directory",
+			  "can not create file 'greeting'", true },
+			{ "debugfs_create_file(open_count)",
+			  "cannot create a file in debugfs directory",
+			  "can not create file 'open_count'", true },
+			{ "debugfs_create_file(), its dentry",
+			  "cannot create a file in debugfs directory", NULL,
+			  false },
+		},
 	},
 };
 
-static const struct frontend fe_cdev = {
-	.tag = "cdev",
-	.mod = "hellodev_cdev",
-	.ko = "hellodev_cdev.ko",
-	.node_fmt = "/dev/%s",
-	.count_fmt = "/sys/class/hellodev/%s/open_count",
-	.entry_fmt = "/sys/class/hellodev/%s",
-	.dev_fmt = "/sys/class/hellodev/%s/dev",
-	.class_dir = "/sys/class/hellodev",
-	.proc_devices = true,
-	.steps = {
-		{ "alloc_chrdev_region()",
-		  "cannot allocate a character device number", NULL, true },
-		{ "class_create()", "cannot create class hellodev", NULL,
-		  true },
-		{ "cdev_add()", "cannot add the character device", NULL, true },
-		{ "device_create_with_groups()", "cannot create the device for",
-		  NULL, true },
-	},
-};
+/* The init steps of @fe. */
+static const struct init_steps *steps_of(const struct hd_frontend *fe)
+{
+	size_t i;
 
-static const struct frontend fe_debugfs = {
-	.tag = "debugfs",
-	.mod = "hellodev_debugfs",
-	.ko = "hellodev_debugfs.ko",
-	.node_fmt = DEBUGFS "/%s/greeting",
-	.count_fmt = DEBUGFS "/%s/open_count",
-	.entry_fmt = DEBUGFS "/%s",
-	/*
-	 * The module logs one message for both files; debugfs names the file
-	 * when the inode allocation fails, not when the dentry's does.
-	 */
-	.core_prefix = "debugfs: ",
-	.steps = {
-		{ "debugfs_create_dir()", "cannot create debugfs directory",
-		  NULL, true },
-		{ "debugfs_create_file(greeting)",
-		  "cannot create a file in debugfs directory",
-		  "can not create file 'greeting'", true },
-		{ "debugfs_create_file(open_count)",
-		  "cannot create a file in debugfs directory",
-		  "can not create file 'open_count'", true },
-		{ "debugfs_create_file(), its dentry",
-		  "cannot create a file in debugfs directory", NULL, false },
-	},
-};
-
-static const struct frontend *const frontends[] = {
-	&fe_misc, &fe_cdev, &fe_debugfs,
-};
+	for (i = 0; i < ARRAY_SIZE(init_steps) - 1; i++)
+		if (init_steps[i].fe == fe)
+			break;
+	return &init_steps[i];
+}
 
 /*
  * Whether the test running in this process failed, and the prefix of its
@@ -211,37 +186,6 @@ static void ktap(const char *name, bool skipped, const char *why)
 	failed = false;
 }
 
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return !lstat(path, &st);
-}
-
-/* Read @path into @buf, NUL-terminated: its length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t len = 0, n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			len = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	close(fd);
-	if (len >= 0)
-		buf[len] = '\0';
-	return len;
-}
-
 /* Write @text to @path: 0 or -errno. */
 static int write_file(const char *path, const char *text)
 {
@@ -272,64 +216,13 @@ static bool file_has_word(const char *file, const char *word)
 	return found;
 }
 
-static void fmt_path(char *path, const char *fmt, const char *name)
-{
-	snprintf(path, PATH_MAX, fmt, name);
-}
-
-/* Load @fe from the open module file @fd with @params: 0 or -errno. */
-static int finit(int fd, const char *params)
-{
-	return syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-}
-
 /* Load @fe as node @name: 0 or -errno. */
-static int mod_load(const struct frontend *fe, const char *name)
+static int mod_load(const struct hd_frontend *fe, const char *name)
 {
 	char params[64];
-	int fd, err;
 
-	fd = open(fe->ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	snprintf(params, sizeof(params), "name=%s", name);
-	err = finit(fd, params);
-	close(fd);
-	return err;
-}
-
-static int mod_unload(const char *mod)
-{
-	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
-}
-
-static bool mod_listed(const char *mod)
-{
-	char line[512];
-	size_t len = strlen(mod);
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, mod, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
-static bool mod_wait_gone(const char *mod)
-{
-	char path[PATH_MAX];
-	int ms;
-
-	fmt_path(path, "/sys/module/%s", mod);
-	for (ms = 0; ms < GONE_TIMEOUT_MS; ms += 10) {
-		if (!mod_listed(mod) && !exists(path))
-			return true;
-		usleep(10000);
-	}
-	return false;
+	return mod_load_file(fe->ko, params);
 }
 
 /*
@@ -337,14 +230,14 @@ static bool mod_wait_gone(const char *mod)
  * open_count, the class entry or debugfs directory, the class, the
  * /proc/devices or /proc/misc line. Reports each leftover.
  */
-static bool leftovers(const struct frontend *fe, const char *name)
+static bool leftovers(const struct hd_frontend *fe, const char *name)
 {
 	const char *const fmts[] = { fe->node_fmt, fe->count_fmt, fe->entry_fmt };
 	char path[PATH_MAX];
 	bool left = false;
 	size_t i;
 
-	if (!mod_wait_gone(fe->mod)) {
+	if (!mod_wait_gone(fe->mod, GONE_TIMEOUT_MS)) {
 		diag("%s: module %s is still loaded", name, fe->mod);
 		left = true;
 	}
@@ -371,7 +264,7 @@ static bool leftovers(const struct frontend *fe, const char *name)
 }
 
 /* The greeting through @fe's node @name, open_count 1; or why not. */
-static bool greeting_reads(const struct frontend *fe, const char *name,
+static bool greeting_reads(const struct hd_frontend *fe, const char *name,
 			   long long count)
 {
 	char path[PATH_MAX], buf[64], *end;
@@ -379,7 +272,7 @@ static bool greeting_reads(const struct frontend *fe, const char *name,
 
 	fmt_path(path, fe->node_fmt, name);
 	n = read_file(path, buf, sizeof(buf));
-	if (n != GREETING_LEN || memcmp(buf, GREETING, n)) {
+	if (n != HD_GREETING_LEN || memcmp(buf, HD_GREETING, n)) {
 		diag("%s: read %zd \"%s\"", path, n, n > 0 ? buf : "");
 		return false;
 	}
@@ -393,7 +286,7 @@ static bool greeting_reads(const struct frontend *fe, const char *name,
 }
 
 /* The major:minor of node @name of @fe, or "" if it has none. */
-static void dev_number(const struct frontend *fe, const char *name,
+static void dev_number(const struct hd_frontend *fe, const char *name,
 		       char *buf, size_t size)
 {
 	char path[PATH_MAX];
@@ -411,7 +304,7 @@ static void dev_number(const struct frontend *fe, const char *name,
  * Load @fe as @name, read it, unload it and check nothing is left; the
  * device number must be @devnum unless that is empty. 0, or -1 with why.
  */
-static int load_use_unload(const struct frontend *fe, const char *name,
+static int load_use_unload(const struct hd_frontend *fe, const char *name,
 			   const char *devnum)
 {
 	char num[32];
@@ -561,7 +454,7 @@ static unsigned int fail_nth_get(void)
  * fail. Return 0 or -errno; *@injected says whether a fault was injected
  * and *@sites how many sites the call passed.
  */
-static int load_failing(const struct frontend *fe, const char *name,
+static int load_failing(const struct hd_frontend *fe, const char *name,
 			unsigned int nth, bool *injected, unsigned int *sites)
 {
 	char params[64];
@@ -574,7 +467,7 @@ static int load_failing(const struct frontend *fe, const char *name,
 	if (fd < 0)
 		return -errno;
 	fail_nth_set(nth);
-	err = finit(fd, params);
+	err = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	left = fail_nth_get();
 	fail_nth_set(0);
 	close(fd);
@@ -608,15 +501,17 @@ struct sweep {
 };
 
 /* Which step of @fe failed: its one error record, then the kernel's. */
-static int step_of(const struct frontend *fe, const char *text,
+static int step_of(const struct hd_frontend *fe, const char *text,
 		   const struct kmsg *core)
 {
-	const struct step *st;
+	const struct init_steps *st = steps_of(fe);
+	const struct step *step;
 	int i;
 
-	for (i = 0; i < (int)ARRAY_SIZE(fe->steps) && fe->steps[i].name; i++) {
-		st = &fe->steps[i];
-		if (strstr(text, st->ours) && (!st->core || kmsg_has(core, st->core)))
+	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++) {
+		step = &st->step[i];
+		if (strstr(text, step->ours) &&
+		    (!step->core || kmsg_has(core, step->core)))
 			return i;
 	}
 	return -1;
@@ -628,10 +523,11 @@ static int step_of(const struct frontend *fe, const char *text,
  * works right after), or before it, or the fault is absorbed and the load
  * works. Return 1 if it failed before the init ran, else 0.
  */
-static int inject_one(const struct frontend *fe, const char *name,
+static int inject_one(const struct hd_frontend *fe, const char *name,
 		      const char *devnum, unsigned int nth, struct kmsg *log,
 		      struct kmsg *core, struct sweep *s)
 {
+	const struct init_steps *st = steps_of(fe);
 	char path[PATH_MAX];
 	unsigned int sites;
 	bool injected;
@@ -679,7 +575,7 @@ static int inject_one(const struct frontend *fe, const char *name,
 		      "%s #%u: want one error record naming the step, got %zu: \"%s\"",
 		      name, nth, log->n, log->text[0]);
 		diag("#%u: %s in %s", nth, strerrorname_np(-err),
-		     step >= 0 ? fe->steps[step].name : "?");
+		     step >= 0 ? st->step[step].name : "?");
 		if (step >= 0)
 			s->init_failed[step]++;
 		if (!s->init_low || nth < s->init_low)
@@ -699,8 +595,9 @@ static int inject_one(const struct frontend *fe, const char *name,
  * kernel's (vmalloc failures there print a warn_alloc() backtrace by
  * design), so the sweep stops LOADER_MARGIN indices into the loader.
  */
-static void sweep_frontend(const struct frontend *fe, struct sweep *s)
+static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 {
+	const struct init_steps *st = steps_of(fe);
 	char name[32], devnum[32];
 	unsigned int nth, lo, hi, stop = 0;
 	struct kmsg log, core;
@@ -710,7 +607,7 @@ static void sweep_frontend(const struct frontend *fe, struct sweep *s)
 	memset(s, 0, sizeof(*s));
 	snprintf(name, sizeof(name), "hdf_%s", fe->tag);
 	kmsg_open(&log, name, NULL);
-	kmsg_open(&core, NULL, fe->core_prefix);
+	kmsg_open(&core, NULL, st->core_prefix);
 	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (fail_nth_fd < 0) {
 		check(0, "fail-nth: %s", strerror(errno));
@@ -749,8 +646,8 @@ static void sweep_frontend(const struct frontend *fe, struct sweep *s)
 	hi = s->init_high + 2;
 	for (pass = 0; pass < 2 && !failed && s->init_high; pass++) {
 		missing = 0;
-		for (i = 0; i < (int)ARRAY_SIZE(fe->steps) && fe->steps[i].name; i++)
-			missing += fe->steps[i].required && !s->init_failed[i];
+		for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++)
+			missing += st->step[i].required && !s->init_failed[i];
 		if (!missing)
 			break;
 		diag("%s: %d steps never failed: sweeping %u..%u again", name,
@@ -766,11 +663,11 @@ static void sweep_frontend(const struct frontend *fe, struct sweep *s)
 	     name, s->loads, s->low, s->sites, s->absorbed,
 	     s->absorbed_no_node ? " (some left no node)" : "",
 	     s->loader_failed);
-	for (i = 0; i < (int)ARRAY_SIZE(fe->steps) && fe->steps[i].name; i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++) {
 		diag("%s: %d loads failed with ENOMEM in %s", name,
-		     s->init_failed[i], fe->steps[i].name);
-		check(s->init_failed[i] > 0 || !fe->steps[i].required,
-		      "%s: %s never failed", name, fe->steps[i].name);
+		     s->init_failed[i], st->step[i].name);
+		check(s->init_failed[i] > 0 || !st->step[i].required,
+		      "%s: %s never failed", name, st->step[i].name);
 	}
 	check(s->loader_failed > 0,
 	      "%s: the sweep never reached the module loader", name);
@@ -786,10 +683,10 @@ static int cycles = CYCLES;
  * DEBUG_KOBJECT_RELEASE, so one after the other would take three times as
  * long). @ok[i] is cleared if frontend i failed.
  */
-static void run_per_frontend(const char *test, void (*fn)(const struct frontend *),
+static void run_per_frontend(const char *test, void (*fn)(const struct hd_frontend *),
 			     bool *ok)
 {
-	pid_t pid[ARRAY_SIZE(frontends)];
+	pid_t pid[ARRAY_SIZE(all_frontends)];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char name[64];
 	cpu_set_t set;
@@ -797,12 +694,12 @@ static void run_per_frontend(const char *test, void (*fn)(const struct frontend 
 	size_t i;
 
 	fflush(stdout);
-	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
 		pid[i] = -1;
-		if (only && strcmp(only, frontends[i]->tag))
+		if (only && strcmp(only, all_frontends[i]->tag))
 			continue;
 		snprintf(name, sizeof(name), "%s.%s: ", test,
-			 frontends[i]->tag);
+			 all_frontends[i]->tag);
 		pid[i] = fork();
 		if (!pid[i]) {
 			/* Per-CPU caches then change less between loads. */
@@ -810,11 +707,11 @@ static void run_per_frontend(const char *test, void (*fn)(const struct frontend 
 			CPU_SET(i % (cpus > 0 ? cpus : 1), &set);
 			sched_setaffinity(0, sizeof(set), &set);
 			diag_tag = name;
-			fn(frontends[i]);
+			fn(all_frontends[i]);
 			_exit(failed ? 1 : 0);
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
 		if (pid[i] == -1)
 			continue;
 		if (waitpid(pid[i], &status, 0) != pid[i] ||
@@ -829,9 +726,9 @@ static void ktap_per_frontend(const char *test, const bool *ok)
 	char name[64];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
-		snprintf(name, sizeof(name), "%s.%s", test, frontends[i]->tag);
-		if (only && strcmp(only, frontends[i]->tag)) {
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		snprintf(name, sizeof(name), "%s.%s", test, all_frontends[i]->tag);
+		if (only && strcmp(only, all_frontends[i]->tag)) {
 			ktap(name, true, "not selected");
 			continue;
 		}
@@ -840,14 +737,14 @@ static void ktap_per_frontend(const char *test, const bool *ok)
 	}
 }
 
-static void fault_injection(const struct frontend *fe)
+static void fault_injection(const struct hd_frontend *fe)
 {
 	struct sweep s;
 
 	sweep_frontend(fe, &s);
 }
 
-static void cycle_frontend(const struct frontend *fe)
+static void cycle_frontend(const struct hd_frontend *fe)
 {
 	char name[32], devnum[32];
 	int i, err, bad = 0;
@@ -1018,9 +915,9 @@ static void unload_all(void)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(frontends); i++)
-		if (!mod_unload(frontends[i]->mod))
-			mod_wait_gone(frontends[i]->mod);
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
+		if (!mod_unload(all_frontends[i]->mod))
+			mod_wait_gone(all_frontends[i]->mod, GONE_TIMEOUT_MS);
 }
 
 /*
@@ -1035,9 +932,9 @@ static void test_lockdown(void)
 	int fd, err;
 
 	unload_all();
-	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
-		err = mod_load(frontends[i], name);
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
+		err = mod_load(all_frontends[i], name);
 		check(!err, "load %s: %s", name, strerror(-err));
 	}
 	kmsg_open(&lk, NULL, "Lockdown: ");
@@ -1057,9 +954,9 @@ static void test_lockdown(void)
 	     NULL);
 
 	/* A 0400 file with no ioctl or mmap, opened read-only, is allowed. */
-	for (i = 0; i < ARRAY_SIZE(frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
-		check(greeting_reads(frontends[i], name, 1), "%s", name);
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
+		check(greeting_reads(all_frontends[i], name, 1), "%s", name);
 	}
 	kmsg_read(&lk);
 	check(!lk.n, "reading was refused: \"%s\"", lk.text[0]);
@@ -1077,7 +974,7 @@ static void test_lockdown(void)
 	kmsg_read(&lk);
 	check(kmsg_has(&lk, "debugfs access is restricted"),
 	      "no \"debugfs access is restricted\" record");
-	check(!mod_unload(fe_misc.mod) && mod_wait_gone(fe_misc.mod),
+	check(!mod_unload(fe_misc.mod) && mod_wait_gone(fe_misc.mod, GONE_TIMEOUT_MS),
 	      "unload %s under lockdown", fe_misc.mod);
 	err = mod_load(&fe_misc, "hdl_misc");
 	check(err == -EPERM, "load of an unsigned module: %s",
@@ -1094,11 +991,11 @@ static void test_lockdown(void)
 	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
 	      !strcmp(buf, "none [integrity] confidentiality\n"),
 	      "%s reads \"%s\"", LOCKDOWN, buf);
-	for (i = 1; i < ARRAY_SIZE(frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
-		check(!mod_unload(frontends[i]->mod), "unload %s: %s",
-		      frontends[i]->mod, strerror(errno));
-		check(!leftovers(frontends[i], name), "%s after unload", name);
+	for (i = 1; i < ARRAY_SIZE(all_frontends); i++) {
+		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
+		check(!mod_unload(all_frontends[i]->mod), "unload %s: %s",
+		      all_frontends[i]->mod, strerror(errno));
+		check(!leftovers(all_frontends[i], name), "%s after unload", name);
 	}
 	ktap("lockdown.cannot_be_lowered_and_modules_still_unload", false,
 	     NULL);
@@ -1109,7 +1006,7 @@ static void test_lockdown(void)
 /* Fault injection over every init, watched by kmemleak. */
 static int run_faults(void)
 {
-	bool ok[ARRAY_SIZE(frontends)] = { true, true, true };
+	bool ok[ARRAY_SIZE(all_frontends)] = { true, true, true };
 
 	printf("TAP version 13\n1..5\n");
 	fflush(stdout);
@@ -1132,7 +1029,7 @@ static int run_faults(void)
  */
 static int run_cycles(void)
 {
-	bool ok[ARRAY_SIZE(frontends)] = { true, true, true };
+	bool ok[ARRAY_SIZE(all_frontends)] = { true, true, true };
 	struct mem m[3];
 	int half;
 
@@ -1152,6 +1049,17 @@ static int run_cycles(void)
 	ktap("no_slab_or_vmalloc_growth_in_step_with_the_cycles", false, NULL);
 	kmemleak_clean();
 	ktap("kmemleak_clean_after_the_cycles", false, NULL);
+	return 0;
+}
+
+/* After a part of the conformance suite: kmemleak. */
+static int run_kmemleak(void)
+{
+	printf("TAP version 13\n1..1\n");
+	fflush(stdout);
+	unload_all();
+	kmemleak_clean();
+	ktap("kmemleak_clean_after_the_conformance_suite", false, NULL);
 	return 0;
 }
 
@@ -1201,8 +1109,8 @@ static int run_debugfs_off(void)
 	     NULL);
 
 	for (i = 0; i < 2; i++) {
-		check(!load_use_unload(frontends[i], frontends[i]->mod, ""),
-		      "%s", frontends[i]->mod);
+		check(!load_use_unload(all_frontends[i], all_frontends[i]->mod, ""),
+		      "%s", all_frontends[i]->mod);
 		ktap(i ? "debugfs_off.cdev_works" : "debugfs_off.misc_works",
 		     false, NULL);
 	}
@@ -1224,11 +1132,14 @@ int main(int argc, char **argv)
 		return run_faults();
 	if (argc >= 2 && !strcmp(argv[1], "cycles"))
 		return run_cycles();
+	if (argc == 2 && !strcmp(argv[1], "kmemleak"))
+		return run_kmemleak();
 	if (argc == 2 && !strcmp(argv[1], "lockdown"))
 		return run_lockdown();
 	if (argc == 2 && !strcmp(argv[1], "debugfs-off"))
 		return run_debugfs_off();
-	fputs("usage: hellodev_fault faults|cycles [FRONTEND] | lockdown | debugfs-off\n",
+	fputs("usage: hellodev_fault faults|cycles [FRONTEND [CYCLES]] | kmemleak |\n"
+	      "                      lockdown | debugfs-off\n",
 	      stderr);
 	return 2;
 }

@@ -28,9 +28,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hellodev_user.h"
 
 /*
- * On a debug kernel every module unload waits 1 to 4 s for the module's
+ * On a debug kernel every module unload waits 2 to 8 s for the module's
  * kobject (CONFIG_DEBUG_KOBJECT_RELEASE): scripts/check-debug.sh builds with
  * a longer per-test time-out.
  */
@@ -52,106 +53,6 @@
 #define THREADS		4
 #define ROUNDS		250
 #define GONE_TIMEOUT_MS	2000
-
-/**
- * struct frontend_desc - one hellodev frontend, as userspace sees it
- * @tag: short name, for the node names the tests pick
- * @mod: module name, also the default node name
- * @ko: module file, in the current directory
- * @node_fmt: path of the node, from the node name
- * @count_fmt: path of open_count, from the node name
- * @entry_fmt: the node's sysfs class entry or debugfs directory
- * @class_dir: class directory that lives as long as the module, or NULL
- * @node_type: S_IFCHR or S_IFREG
- * @has_mode: the module takes a mode parameter
- * @proc_devices: the module lists the node name in /proc/devices
- */
-struct frontend_desc {
-	const char *tag;
-	const char *mod;
-	const char *ko;
-	const char *node_fmt;
-	const char *count_fmt;
-	const char *entry_fmt;
-	const char *class_dir;
-	mode_t node_type;
-	bool has_mode;
-	bool proc_devices;
-};
-
-static const struct frontend_desc fe_misc = {
-	.tag		= "misc",
-	.mod		= "hellodev_misc",
-	.ko		= "hellodev_misc.ko",
-	.node_fmt	= "/dev/%s",
-	.count_fmt	= "/sys/class/misc/%s/open_count",
-	.entry_fmt	= "/sys/class/misc/%s",
-	.node_type	= S_IFCHR,
-	.has_mode	= true,
-};
-
-static const struct frontend_desc fe_cdev = {
-	.tag		= "cdev",
-	.mod		= "hellodev_cdev",
-	.ko		= "hellodev_cdev.ko",
-	.node_fmt	= "/dev/%s",
-	.count_fmt	= "/sys/class/hellodev/%s/open_count",
-	.entry_fmt	= "/sys/class/hellodev/%s",
-	.class_dir	= "/sys/class/hellodev",
-	.node_type	= S_IFCHR,
-	.has_mode	= true,
-	.proc_devices	= true,
-};
-
-static const struct frontend_desc fe_debugfs = {
-	.tag		= "debugfs",
-	.mod		= "hellodev_debugfs",
-	.ko		= "hellodev_debugfs.ko",
-	.node_fmt	= "/sys/kernel/debug/%s/greeting",
-	.count_fmt	= "/sys/kernel/debug/%s/open_count",
-	.entry_fmt	= "/sys/kernel/debug/%s",
-	.node_type	= S_IFREG,
-};
-
-static const struct frontend_desc *const all_frontends[] = {
-	&fe_misc, &fe_cdev, &fe_debugfs,
-};
-
-static void fmt_path(char *path, const char *fmt, const char *name)
-{
-	snprintf(path, PATH_MAX, fmt, name);
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return !lstat(path, &st);
-}
-
-/* Read @path into @buf, NUL-terminated; return its length or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t len = 0, n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			len = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	close(fd);
-	if (len >= 0)
-		buf[len] = '\0';
-	return len;
-}
 
 /* The number in open_count at @path, or -1. */
 static long long read_count(const char *path)
@@ -201,21 +102,13 @@ static char *repeat(char c, size_t len)
 }
 
 /* Load @fe with the parameters @params; return 0 or -errno. */
-static int mod_load(const struct frontend_desc *fe, const char *params)
+static int mod_load(const struct hd_frontend *fe, const char *params)
 {
-	int fd, ret, err;
-
-	fd = open(fe->ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = ret ? -errno : 0;
-	close(fd);
-	return err;
+	return mod_load_file(fe->ko, params);
 }
 
 /* Load @fe with name=@name and the parameters @more; return 0 or -errno. */
-static int mod_load_named(const struct frontend_desc *fe, const char *name,
+static int mod_load_named(const struct hd_frontend *fe, const char *name,
 			  const char *more)
 {
 	char *params;
@@ -228,52 +121,15 @@ static int mod_load_named(const struct frontend_desc *fe, const char *name,
 	return err;
 }
 
-/* Unload module @mod without waiting; return 0 or -errno. */
-static int mod_unload(const char *mod)
-{
-	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
-}
-
-/* Whether /proc/modules lists @mod. */
-static bool mod_listed(const char *mod)
-{
-	char line[512];
-	size_t len = strlen(mod);
-	bool found = false;
-	FILE *f = fopen("/proc/modules", "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, mod, len) && line[len] == ' ';
-	fclose(f);
-	return found;
-}
-
-/* Wait until @mod is in neither /proc/modules nor /sys/module. */
-static bool mod_wait_gone(const char *mod)
-{
-	char path[PATH_MAX];
-	int ms;
-
-	fmt_path(path, "/sys/module/%s", mod);
-	for (ms = 0; ms < GONE_TIMEOUT_MS; ms += 10) {
-		if (!mod_listed(mod) && !exists(path))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /* Unload @fe, which must be loaded and unused, and wait until it is gone. */
 static void unload(struct __test_metadata *_metadata,
-		   const struct frontend_desc *fe)
+		   const struct hd_frontend *fe)
 {
 	int err = mod_unload(fe->mod);
 
 	EXPECT_EQ(0, err) TH_LOG("delete_module(%s): %s", fe->mod,
 				 strerror(-err));
-	EXPECT_TRUE(mod_wait_gone(fe->mod)) TH_LOG("%s stays loaded", fe->mod);
+	EXPECT_TRUE(mod_wait_gone(fe->mod, GONE_TIMEOUT_MS)) TH_LOG("%s stays loaded", fe->mod);
 }
 
 /* Unload whatever a previous test left of any frontend. */
@@ -287,7 +143,7 @@ static void remove_leftovers(struct __test_metadata *_metadata)
 		ASSERT_TRUE(!err || err == -ENOENT)
 			TH_LOG("unload leftover %s: %s", all_frontends[i]->mod,
 			       strerror(-err));
-		ASSERT_TRUE(mod_wait_gone(all_frontends[i]->mod));
+		ASSERT_TRUE(mod_wait_gone(all_frontends[i]->mod, GONE_TIMEOUT_MS));
 	}
 }
 
@@ -314,7 +170,7 @@ static bool plain_name(const char *name)
  * must stay.
  */
 static void check_traces(struct __test_metadata *_metadata,
-			 const struct frontend_desc *fe, const char *name,
+			 const struct hd_frontend *fe, const char *name,
 			 bool present, bool entry_taken)
 {
 	char path[PATH_MAX];
@@ -380,7 +236,7 @@ static void expect_read(struct __test_metadata *_metadata, int fd,
 
 /* The sysfs parameter @param of @fe must be 0444 and read @want. */
 static void expect_param(struct __test_metadata *_metadata,
-			 const struct frontend_desc *fe, const char *param,
+			 const struct hd_frontend *fe, const char *param,
 			 const char *want)
 {
 	char path[PATH_MAX], buf[256];
@@ -602,7 +458,7 @@ struct bad_load {
  * work right after.
  */
 static void expect_refused(struct __test_metadata *_metadata, struct kmsg *k,
-			   const struct frontend_desc *fe,
+			   const struct hd_frontend *fe,
 			   const struct bad_load *bad)
 {
 	char node[PATH_MAX];
@@ -613,7 +469,7 @@ static void expect_refused(struct __test_metadata *_metadata, struct kmsg *k,
 	EXPECT_EQ(bad->err, -err) TH_LOG("%s: %s", bad->label, strerror(-err));
 	if (!err)
 		mod_unload(fe->mod);
-	EXPECT_TRUE(mod_wait_gone(fe->mod)) TH_LOG("%s", bad->label);
+	EXPECT_TRUE(mod_wait_gone(fe->mod, GONE_TIMEOUT_MS)) TH_LOG("%s", bad->label);
 	kmsg_read(_metadata, k);
 	EXPECT_EQ(1, k->n) {
 		TH_LOG("%s: %zu records", bad->label, k->n);
@@ -652,7 +508,7 @@ struct hd_node {
 };
 
 /* Make @name the node name of @dev, a node of @fe. */
-static void use_name(struct hd_node *dev, const struct frontend_desc *fe,
+static void use_name(struct hd_node *dev, const struct hd_frontend *fe,
 		     const char *name)
 {
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -728,7 +584,7 @@ FIXTURE(frontend) {
 };
 
 FIXTURE_VARIANT(frontend) {
-	const struct frontend_desc *fe;
+	const struct hd_frontend *fe;
 };
 
 FIXTURE_VARIANT_ADD(frontend, misc) {
@@ -745,7 +601,7 @@ FIXTURE_VARIANT_ADD(frontend, debugfs) {
 
 FIXTURE_SETUP(frontend)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	char name[NAME_MAX_LEN + 1];
 
 	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
@@ -769,7 +625,7 @@ FIXTURE_TEARDOWN(frontend)
 
 TEST_F(frontend, parameters_default_to_spec_and_are_read_only)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, mod_load(fe, ""));
@@ -789,7 +645,7 @@ TEST_F(frontend, parameters_default_to_spec_and_are_read_only)
 
 TEST_F(frontend, parameters_show_the_values_passed)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	const char *params = fe->has_mode ?
 		"greeting=\"Hi, 1 2 3\" log_opens=0 mode=0440" :
 		"greeting=\"Hi, 1 2 3\" log_opens=0";
@@ -1063,7 +919,7 @@ TEST_F(frontend, node_mode_follows_the_mode_parameter)
 	} modes[] = {
 		{ "", 0400 }, { "mode=0444", 0444 }, { "mode=0440", 0440 },
 	};
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	const struct hd_node *dev = &self->dev;
 	struct stat st;
 	size_t i;
@@ -1148,7 +1004,7 @@ TEST_F(frontend, bad_mode_is_refused_cleanly)
 
 TEST_F(frontend, longest_greeting_and_name_are_accepted)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	char *greeting = malloc(GREETING_MAX + 2), *buf = malloc(8192);
 	char *param = malloc(GREETING_MAX + 16);
 	char name[NAME_MAX_LEN + 1];
@@ -1186,7 +1042,7 @@ TEST_F(frontend, longest_greeting_and_name_are_accepted)
 
 TEST_F(frontend, unload_waits_for_the_last_close_then_removes_everything)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	const struct hd_node *dev = &self->dev;
 	char buf[64];
 	int fd, err;
@@ -1257,7 +1113,7 @@ TEST_F(frontend, concurrent_opens_count_and_log_each_number_once)
 
 TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	const struct hd_node *dev = &self->dev;
 	struct kmsg *log = &self->log;
 	long long n, last = 0;
@@ -1294,7 +1150,7 @@ TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 
 TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	struct kmsg *log = &self->log;
 	size_t i;
 
@@ -1318,7 +1174,7 @@ TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
 TEST(all_frontends_work_side_by_side)
 {
 	char node[PATH_MAX], count[PATH_MAX];
-	const struct frontend_desc *fe;
+	const struct hd_frontend *fe;
 	size_t i;
 
 	remove_leftovers(_metadata);
@@ -1414,7 +1270,7 @@ FIXTURE(hostile) {
  * of the node gives once the module is gone.
  */
 FIXTURE_VARIANT(hostile) {
-	const struct frontend_desc *fe;
+	const struct hd_frontend *fe;
 	const char *tag;
 	const char *params;
 	int refs_per_file;
@@ -1451,7 +1307,7 @@ FIXTURE_VARIANT_ADD(hostile, debugfs_full_proxy) {
 };
 
 /* Load @fe as @dev with the variant's parameters @vparams and @more. */
-static int hostile_load(const struct frontend_desc *fe, const char *vparams,
+static int hostile_load(const struct hd_frontend *fe, const char *vparams,
 			const struct hd_node *dev, const char *more)
 {
 	char params[128];
@@ -1462,7 +1318,7 @@ static int hostile_load(const struct frontend_desc *fe, const char *vparams,
 
 FIXTURE_SETUP(hostile)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	char name[NAME_MAX_LEN + 1];
 
 	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
@@ -1511,7 +1367,7 @@ static off_t pos_of(int fd)
 }
 
 /* The module's reference count, from /sys/module/<mod>/refcnt, or -1. */
-static long long mod_refcnt(const struct frontend_desc *fe)
+static long long mod_refcnt(const struct hd_frontend *fe)
 {
 	char path[PATH_MAX];
 
@@ -2132,7 +1988,7 @@ struct user_view {
 };
 
 /* Run as USER_ID in a child and report what @node and @count allow. */
-static int user_view(const struct frontend_desc *fe, const char *node,
+static int user_view(const struct hd_frontend *fe, const char *node,
 		     const char *count, struct user_view *out)
 {
 	struct user_view *v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE,
@@ -2190,7 +2046,7 @@ static int user_view(const struct frontend_desc *fe, const char *node,
  */
 TEST_F(hostile, unprivileged_user_gets_exact_refusals)
 {
-	const struct frontend_desc *fe = variant->fe;
+	const struct hd_frontend *fe = variant->fe;
 	struct user_view v;
 
 	ASSERT_EQ(0, user_view(fe, self->dev.node, self->dev.count, &v));

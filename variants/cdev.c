@@ -18,27 +18,31 @@ MODULE_PARM_DESC(mode, "Permissions of /dev/<name>: 0400, 0440 or 0444 (default:
 /**
  * struct hellodev_cdev - the core device and its cdev registration
  * @hd: core device
- * @cdev: character device; open() finds it as inode->i_cdev
+ * @cdev: character device, from cdev_alloc()
  * @devt: device number from alloc_chrdev_region()
  * @class: class "hellodev", whose devnode() sets the node's mode
  * @dev: device under @class that makes the node appear
  */
 struct hellodev_cdev {
 	struct hellodev hd;
-	struct cdev cdev;
+	struct cdev *cdev;
 	dev_t devt;
 	struct class *class;
 	struct device *dev;
 };
 
+/*
+ * The one device of this module. Its cdev is not embedded here: a cdev is
+ * a kobject, whose last reference may be dropped after cdev_del() returns
+ * (DEBUG_KOBJECT_RELEASE delays every release by seconds), so it must not
+ * live in module memory. open() therefore cannot container_of() its way
+ * from inode->i_cdev back to this structure, and does not need to.
+ */
 static struct hellodev_cdev hellodev_cdev;
 
 static int open_cdev(struct inode *inode, struct file *file)
 {
-	struct hellodev_cdev *hc = container_of(inode->i_cdev,
-						struct hellodev_cdev, cdev);
-
-	return hellodev_open(&hc->hd, file);
+	return hellodev_open(&hellodev_cdev.hd, file);
 }
 
 static const struct file_operations cdev_fops = {
@@ -98,12 +102,20 @@ static int __init hellodev_cdev_init(void)
 	}
 	hc->class->devnode = devnode_cdev;
 
-	cdev_init(&hc->cdev, &cdev_fops);
-	hc->cdev.owner = THIS_MODULE;
-	err = cdev_add(&hc->cdev, hc->devt, 1);
+	hc->cdev = cdev_alloc();
+	if (!hc->cdev) {
+		err = -ENOMEM;
+		pr_err("%s: cannot allocate the character device (%d)\n",
+		       hc->hd.name, err);
+		goto destroy_class;
+	}
+	hc->cdev->ops = &cdev_fops;
+	hc->cdev->owner = THIS_MODULE;
+	err = cdev_add(hc->cdev, hc->devt, 1);
 	if (err) {
 		pr_err("%s: cannot add the character device (%d)\n",
 		       hc->hd.name, err);
+		kobject_put(&hc->cdev->kobj);
 		goto destroy_class;
 	}
 
@@ -122,7 +134,7 @@ static int __init hellodev_cdev_init(void)
 	return 0;
 
 del_cdev:
-	cdev_del(&hc->cdev);
+	cdev_del(hc->cdev);
 destroy_class:
 	class_destroy(hc->class);
 unregister_region:
@@ -136,7 +148,7 @@ static void __exit hellodev_cdev_exit(void)
 	struct hellodev_cdev *hc = &hellodev_cdev;
 
 	device_destroy(hc->class, hc->devt);
-	cdev_del(&hc->cdev);
+	cdev_del(hc->cdev);
 	class_destroy(hc->class);
 	unregister_chrdev_region(hc->devt, 1);
 	pr_info("%s: cdev (exit)\n", hc->hd.name);
