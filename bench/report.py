@@ -18,8 +18,8 @@ MODULE = {a: "hellodev_%s.ko" % a for a in APIS}
 # searched for in variants/<api>.c; the compat.h wrapper is named for the
 # call it wraps.
 SETUP_CALLS = [
-    "misc_register", "alloc_chrdev_region", "class_create", "cdev_init",
-    "cdev_add", "device_create_with_groups", "debugfs_create_dir",
+    "misc_register", "alloc_chrdev_region", "class_create", "cdev_alloc",
+    "cdev_init", "cdev_add", "device_create_with_groups", "debugfs_create_dir",
     "debugfs_create_file", "debugfs_create_file_unsafe",
 ]
 UNDO_CALLS = [
@@ -61,7 +61,9 @@ FACTS = {
     "debugfs": {
         "node creation": "the debugfs file is the node: "
                          "`<debugfs>/<name>/greeting`, only where debugfs "
-                         "is built, allowed (`debugfs=`) and mounted",
+                         "is built, allowed and mounted; with "
+                         "`debugfs=off` the module refuses to load "
+                         "(`EPERM`, one line)",
         "default permissions": "file `0400` in a debugfs whose root is "
                                "`0700`",
         "device numbers": "none",

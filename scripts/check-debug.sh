@@ -174,6 +174,18 @@ stage() {
 # kmemleak or lockdep report still fails the gate.
 benign='^(\[ *[0-9.]+\] )?(kmemleak: Kernel memory leak detector initialized \(mem pool available: [0-9]+\)|rcu: 	RCU lockdep checking is enabled\.)$'
 
+# benign_filter_ok - the benign pattern takes the banners, and no report.
+benign_filter_ok() {
+	local banners reports
+
+	banners=$'kmemleak: Kernel memory leak detector initialized (mem pool available: 14824)\n[    0.000000] rcu: \tRCU lockdep checking is enabled.'
+	reports=$'kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)\nODEBUG: free active (active state 0) object type: timer_list hint: kobject_delayed_cleanup+0x0/0x130\nrcu: RCU lockdep checking is enabled. WARNING: suspicious RCU usage\nkmemleak: Kernel memory leak detector initialized (mem pool available: 1) BUG'
+	! grep -Evq "$benign" <<<"$banners" &&
+		[ "$(grep -Evc "$benign" <<<"$reports")" -eq 4 ]
+}
+benign_filter_ok || die "the benign-line pattern swallows a report or misses a banner"
+ok_checks=$((ok_checks + 1))
+
 # boot NAME [CMDLINE] - boot the debug kernel with the stage of NAME; writes
 # its log gate, pass or fail, to NAME/gate.
 boot() {
