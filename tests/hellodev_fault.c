@@ -631,6 +631,14 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	for (nth = s->sites + 1; nth >= 1 && (!stop || nth >= stop); nth--) {
 		if (inject_one(fe, name, devnum, nth, &log, &core, s) && !stop)
 			stop = nth > LOADER_MARGIN ? nth - LOADER_MARGIN : 1;
+		/*
+		 * The loader's site just before the init can be missed (see
+		 * below): the loader's earlier sites are then absorbed ones
+		 * (section and notes attributes), hundreds of them. Stop two
+		 * margins below the init; the passes below look again.
+		 */
+		if (!stop && s->init_low && nth + 2 * LOADER_MARGIN <= s->init_low)
+			stop = nth;
 		s->low = nth;
 		if (failed)
 			break;
@@ -653,6 +661,15 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 		diag("%s: %d steps never failed: sweeping %u..%u again", name,
 		     missing, lo, hi);
 		for (nth = hi; nth >= lo && !failed; nth--)
+			inject_one(fe, name, devnum, nth, &log, &core, s);
+	}
+	lo = s->init_low > 2 * LOADER_MARGIN ? s->init_low - 2 * LOADER_MARGIN : 1;
+	for (pass = 0; pass < 2 && !failed && s->init_low && !s->loader_failed;
+	     pass++) {
+		diag("%s: no load failed before the init: sweeping %u..%u again",
+		     name, s->init_low - 1, lo);
+		for (nth = s->init_low - 1; nth >= lo && !failed &&
+		     !s->loader_failed; nth--)
 			inject_one(fe, name, devnum, nth, &log, &core, s);
 	}
 	close(fail_nth_fd);
