@@ -46,8 +46,7 @@
 /* kmemleak reports only objects older than 5 s. */
 #define KMEMLEAK_AGE_S	6
 #define GONE_TIMEOUT_MS	10000
-#define DEBUGFS		HD_DEBUGFS
-#define KMEMLEAK	DEBUGFS "/kmemleak"
+#define KMEMLEAK	HD_DEBUGFS "/kmemleak"
 #define LOCKDOWN	"/sys/kernel/security/lockdown"
 
 /**
@@ -803,11 +802,11 @@ static void cycle_frontend(const struct hd_frontend *fe)
 static bool fault_setup(void)
 {
 	static const char *const settings[][2] = {
-		{ DEBUGFS "/failslab/ignore-gfp-wait", "N" },
-		{ DEBUGFS "/failslab/cache-filter", "N" },
-		{ DEBUGFS "/failslab/verbose", "0" },
-		{ DEBUGFS "/fail_page_alloc/min-order", "11" },
-		{ DEBUGFS "/fail_page_alloc/verbose", "0" },
+		{ HD_DEBUGFS "/failslab/ignore-gfp-wait", "N" },
+		{ HD_DEBUGFS "/failslab/cache-filter", "N" },
+		{ HD_DEBUGFS "/failslab/verbose", "0" },
+		{ HD_DEBUGFS "/fail_page_alloc/min-order", "11" },
+		{ HD_DEBUGFS "/fail_page_alloc/verbose", "0" },
 	};
 	size_t i;
 	int err;
@@ -1077,25 +1076,30 @@ static int run_cycles(void)
 	return 0;
 }
 
-/* After a part of the conformance suite: kmemleak. */
-static int run_kmemleak(void)
+/*
+ * After (a part of) the conformance suite: a KTAP plan of @tests, then
+ * kmemleak, its first test.
+ */
+static void after_suite(int tests)
 {
-	printf("TAP version 13\n1..1\n");
+	printf("TAP version 13\n1..%d\n", tests);
 	fflush(stdout);
 	unload_all();
 	kmemleak_clean();
 	ktap("kmemleak_clean_after_the_conformance_suite", false, NULL);
+}
+
+/* After a part of the conformance suite: kmemleak. */
+static int run_kmemleak(void)
+{
+	after_suite(1);
 	return 0;
 }
 
 /* After the conformance suite: kmemleak, then lockdown, which ends it. */
 static int run_lockdown(void)
 {
-	printf("TAP version 13\n1..5\n");
-	fflush(stdout);
-	unload_all();
-	kmemleak_clean();
-	ktap("kmemleak_clean_after_the_conformance_suite", false, NULL);
+	after_suite(5);
 	test_lockdown();
 	return 0;
 }
@@ -1112,7 +1116,7 @@ static int run_debugfs_off(void)
 
 	printf("TAP version 13\n1..4\n");
 	fflush(stdout);
-	check(!exists(DEBUGFS), "%s exists", DEBUGFS);
+	check(!exists(HD_DEBUGFS), "%s exists", HD_DEBUGFS);
 	check(!file_has_word("/proc/filesystems", "debugfs"),
 	      "debugfs is registered");
 	ktap("debugfs_off.debugfs_is_not_there", false, NULL);

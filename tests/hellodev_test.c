@@ -516,6 +516,24 @@ static void use_name(struct hd_node *dev, const struct hd_frontend *fe,
 	fmt_path(dev->count, fe->count_fmt, name);
 }
 
+/*
+ * A fixture's set-up: as root, with @fe's module file here and no module
+ * loaded, pick node name "hd<kind>_<tag>" and watch its log records.
+ */
+static void setup_node(struct __test_metadata *_metadata,
+		       const struct hd_frontend *fe, char kind, const char *tag,
+		       struct hd_node *dev, struct kmsg *log)
+{
+	char name[NAME_MAX_LEN + 1];
+
+	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
+	ASSERT_TRUE(exists(fe->ko)) TH_LOG("%s not found", fe->ko);
+	remove_leftovers(_metadata);
+	snprintf(name, sizeof(name), "hd%c_%s", kind, tag);
+	use_name(dev, fe, name);
+	kmsg_open(_metadata, log, fe->mod, name);
+}
+
 /* Open @path @opens times as an unprivileged user, reading the first time. */
 static int open_as_user(const char *path, int opens, const char *want)
 {
@@ -601,15 +619,8 @@ FIXTURE_VARIANT_ADD(frontend, debugfs) {
 
 FIXTURE_SETUP(frontend)
 {
-	const struct hd_frontend *fe = variant->fe;
-	char name[NAME_MAX_LEN + 1];
-
-	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
-	ASSERT_TRUE(exists(fe->ko)) TH_LOG("%s not found", fe->ko);
-	remove_leftovers(_metadata);
-	snprintf(name, sizeof(name), "hdt_%s", fe->tag);
-	use_name(&self->dev, fe, name);
-	kmsg_open(_metadata, &self->log, fe->mod, name);
+	setup_node(_metadata, variant->fe, 't', variant->fe->tag, &self->dev,
+		   &self->log);
 }
 
 FIXTURE_TEARDOWN(frontend)
@@ -1318,18 +1329,11 @@ static int hostile_load(const struct hd_frontend *fe, const char *vparams,
 
 FIXTURE_SETUP(hostile)
 {
-	const struct hd_frontend *fe = variant->fe;
-	char name[NAME_MAX_LEN + 1];
-
-	ASSERT_EQ(0, geteuid()) TH_LOG("the suite loads modules: run as root");
-	ASSERT_TRUE(exists(fe->ko)) TH_LOG("%s not found", fe->ko);
-	remove_leftovers(_metadata);
-	snprintf(name, sizeof(name), "hdh_%s", variant->tag);
-	use_name(&self->dev, fe, name);
-	kmsg_open(_metadata, &self->log, fe->mod, name);
+	setup_node(_metadata, variant->fe, 'h', variant->tag, &self->dev,
+		   &self->log);
 	ASSERT_EQ(0, hostile_load(variant->fe, variant->params, &self->dev,
 				  ""));
-	expect_one_record(_metadata, &self->log, name, "(init)", -1);
+	expect_one_record(_metadata, &self->log, self->dev.name, "(init)", -1);
 }
 
 FIXTURE_TEARDOWN(hostile)
