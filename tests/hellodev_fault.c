@@ -50,28 +50,23 @@
 #define LOCKDOWN	"/sys/kernel/security/lockdown"
 
 /**
- * struct step - an init step that can fail, as the log shows it
+ * struct step - an init step that can fail, as the log shows it; the sweep
+ *	must make each step fail at least once
  * @name: what the step is
  * @ours: what the module's one error record says
- * @core: what a kernel record of the same load says, or NULL
- * @required: the sweep must make this step fail at least once
  */
 struct step {
 	const char *name;
 	const char *ours;
-	const char *core;
-	bool required;
 };
 
 /**
  * struct init_steps - the init steps of one frontend that can fail
  * @fe: the frontend
- * @core_prefix: prefix of the kernel records that tell steps apart, or NULL
  * @step: the steps, as the log shows them; the first that matches counts
  */
 struct init_steps {
 	const struct hd_frontend *fe;
-	const char *core_prefix;
 	struct step step[5];
 };
 
@@ -79,46 +74,31 @@ static const struct init_steps init_steps[] = {
 	{
 		.fe = &fe_misc,
 		.step = {
-			{ "misc_register()", "cannot register misc device",
-			  NULL, true },
+			{ "misc_register()", "cannot register misc device" },
 		},
 	},
 	{
 		.fe = &fe_cdev,
 		.step = {
 			{ "alloc_chrdev_region()",
-			  "cannot allocate a character device number", NULL,
-			  true },
-			{ "class_create()", "cannot create class hellodev",
-			  NULL, true },
-			{ "cdev_alloc()", "cannot allocate the character device",
-			  NULL, true },
-			{ "cdev_add()", "cannot add the character device", NULL,
-			  true },
+			  "cannot allocate a character device number" },
+			{ "class_create()", "cannot create class hellodev" },
+			{ "cdev_alloc()", "cannot allocate the character device" },
+			{ "cdev_add()", "cannot add the character device" },
 			{ "device_create_with_groups()",
-			  "cannot create the device for", NULL, true },
+			  "cannot create the device for" },
 		},
 	},
 	{
 		.fe = &fe_debugfs,
-		/*
-		 * The module logs one message for both files; debugfs names
-		 * the file when the inode allocation fails, not when the
-		 * dentry's does.
-		 */
-		.core_prefix = "debugfs: ",
+		/* Either of a file's allocations, dentry or inode, fails it. */
 		.step = {
 			{ "debugfs_create_dir()",
-			  "cannot create debugfs directory", NULL, true },
+			  "cannot create debugfs directory" },
 			{ "debugfs_create_file(greeting)",
-			  "cannot create a file in debugfs directory",
-			  "can not create file 'greeting'", true },
+			  "cannot create debugfs file greeting in" },
 			{ "debugfs_create_file(open_count)",
-			  "cannot create a file in debugfs directory",
-			  "can not create file 'open_count'", true },
-			{ "debugfs_create_file(), its dentry",
-			  "cannot create a file in debugfs directory", NULL,
-			  false },
+			  "cannot create debugfs file open_count in" },
 		},
 	},
 };
@@ -499,20 +479,15 @@ struct sweep {
 	int loader_failed;
 };
 
-/* Which step of @fe failed: its one error record, then the kernel's. */
-static int step_of(const struct hd_frontend *fe, const char *text,
-		   const struct kmsg *core)
+/* Which step of @fe failed, from its one error record @text. */
+static int step_of(const struct hd_frontend *fe, const char *text)
 {
 	const struct init_steps *st = steps_of(fe);
-	const struct step *step;
 	int i;
 
-	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++) {
-		step = &st->step[i];
-		if (strstr(text, step->ours) &&
-		    (!step->core || kmsg_has(core, step->core)))
+	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++)
+		if (strstr(text, st->step[i].ours))
 			return i;
-	}
 	return -1;
 }
 
@@ -524,7 +499,7 @@ static int step_of(const struct hd_frontend *fe, const char *text,
  */
 static int inject_one(const struct hd_frontend *fe, const char *name,
 		      const char *devnum, unsigned int nth, struct kmsg *log,
-		      struct kmsg *core, struct sweep *s)
+		      struct sweep *s)
 {
 	const struct init_steps *st = steps_of(fe);
 	char path[PATH_MAX];
@@ -533,11 +508,9 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 	int err, step;
 
 	kmsg_drain(log);
-	kmsg_drain(core);
 	s->loads++;
 	err = load_failing(fe, name, nth, &injected, &sites);
 	kmsg_read(log);
-	kmsg_read(core);
 	if (!err) {
 		check(log->n == 1 && strstr(log->text[0], "(init)"),
 		      "%s #%u: loaded, but %zu records", name, nth, log->n);
@@ -569,7 +542,7 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 		s->loader_failed++;
 		diag("#%u: %s before the init ran", nth, strerrorname_np(-err));
 	} else {
-		step = log->n == 1 ? step_of(fe, log->text[0], core) : -1;
+		step = log->n == 1 ? step_of(fe, log->text[0]) : -1;
 		check(step >= 0 && log->level[0] == LOG_ERR,
 		      "%s #%u: want one error record naming the step, got %zu: \"%s\"",
 		      name, nth, log->n, log->text[0]);
@@ -599,14 +572,13 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	const struct init_steps *st = steps_of(fe);
 	char name[32], devnum[32];
 	unsigned int nth, lo, hi, stop = 0;
-	struct kmsg log, core;
+	struct kmsg log;
 	int err, i, pass, missing;
 	bool injected;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(name, sizeof(name), "hdf_%s", fe->tag);
 	kmsg_open(&log, name, NULL);
-	kmsg_open(&core, NULL, st->core_prefix);
 	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (fail_nth_fd < 0) {
 		check(0, "fail-nth: %s", strerror(errno));
@@ -628,7 +600,7 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 		return;
 
 	for (nth = s->sites + 1; nth >= 1 && (!stop || nth >= stop); nth--) {
-		if (inject_one(fe, name, devnum, nth, &log, &core, s) && !stop)
+		if (inject_one(fe, name, devnum, nth, &log, s) && !stop)
 			stop = nth > LOADER_MARGIN ? nth - LOADER_MARGIN : 1;
 		/*
 		 * Where no load fails before the init (drift, or the loader's
@@ -654,23 +626,22 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	for (pass = 0; pass < 2 && !failed && s->init_high; pass++) {
 		missing = 0;
 		for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++)
-			missing += st->step[i].required && !s->init_failed[i];
+			missing += !s->init_failed[i];
 		if (!missing)
 			break;
 		diag("%s: %d steps never failed: sweeping %u..%u again", name,
 		     missing, lo, hi);
 		for (nth = hi; nth >= lo && !failed; nth--)
-			inject_one(fe, name, devnum, nth, &log, &core, s);
+			inject_one(fe, name, devnum, nth, &log, s);
 	}
 	/* A lower init failure found again: sweep on below it. */
 	for (nth = s->low - 1; nth >= 1 && !failed && !s->loader_failed &&
 	     nth + 2 * LOADER_MARGIN > s->init_low; nth--) {
-		inject_one(fe, name, devnum, nth, &log, &core, s);
+		inject_one(fe, name, devnum, nth, &log, s);
 		s->low = nth;
 	}
 	close(fail_nth_fd);
 	close(log.fd);
-	close(core.fd);
 
 	diag("%s: %d loads injected at sites %u..%u: %d absorbed%s, %d failed before init",
 	     name, s->loads, s->low, s->sites, s->absorbed,
@@ -679,8 +650,8 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++) {
 		diag("%s: %d loads failed with ENOMEM in %s", name,
 		     s->init_failed[i], st->step[i].name);
-		check(s->init_failed[i] > 0 || !st->step[i].required,
-		      "%s: %s never failed", name, st->step[i].name);
+		check(s->init_failed[i] > 0, "%s: %s never failed", name,
+		      st->step[i].name);
 	}
 	/*
 	 * The sweep must have covered the init's first allocation: a load

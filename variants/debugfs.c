@@ -45,10 +45,31 @@ static int open_count_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(open_count_fops, open_count_get, NULL, "%llu\n");
 
+/*
+ * Create <dir>/@file for the core device, through debugfs' full proxy if
+ * @proxy; on failure, say which file and return the error.
+ */
+static int __init add_file(struct hellodev_debugfs *hdd, const char *file,
+			   const struct file_operations *fops, bool proxy)
+{
+	struct dentry *d;
+
+	if (proxy)
+		d = debugfs_create_file(file, 0400, hdd->dir, &hdd->hd, fops);
+	else
+		d = debugfs_create_file_unsafe(file, 0400, hdd->dir, &hdd->hd,
+					       fops);
+	if (IS_ERR(d)) {
+		pr_err("%s: cannot create debugfs file %s in directory %s (%ld)\n",
+		       hdd->hd.name, file, hdd->hd.name, PTR_ERR(d));
+		return PTR_ERR(d);
+	}
+	return 0;
+}
+
 static int __init hellodev_debugfs_init(void)
 {
 	struct hellodev_debugfs *hdd = &hellodev_debugfs;
-	struct dentry *file;
 	int err;
 
 	err = hellodev_setup_from_params(&hdd->hd, KBUILD_MODNAME);
@@ -75,30 +96,18 @@ static int __init hellodev_debugfs_init(void)
 	 * conformance suite checks; full_proxy=Y keeps the proxy for
 	 * comparison.
 	 */
-	if (full_proxy)
-		file = debugfs_create_file("greeting", 0400, hdd->dir,
-					   &hdd->hd, &greeting_fops);
-	else
-		file = debugfs_create_file_unsafe("greeting", 0400, hdd->dir,
-						  &hdd->hd, &greeting_fops);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
+	err = add_file(hdd, "greeting", &greeting_fops, full_proxy);
+	if (err)
 		goto remove_dir;
-	}
-	file = debugfs_create_file_unsafe("open_count", 0400, hdd->dir,
-					  &hdd->hd, &open_count_fops);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
+	err = add_file(hdd, "open_count", &open_count_fops, false);
+	if (err)
 		goto remove_dir;
-	}
 
 	pr_info("%s: debugfs file %s/greeting (init)\n", hdd->hd.name,
 		hdd->hd.name);
 	return 0;
 
 remove_dir:
-	pr_err("%s: cannot create a file in debugfs directory %s (%d)\n",
-	       hdd->hd.name, hdd->hd.name, err);
 	debugfs_remove_recursive(hdd->dir);
 	return err;
 }
