@@ -4,29 +4,32 @@
 # it and bring its output back; fail on any kernel warning or bad taint.
 #
 # usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL]
-#              [-t SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]...
+#              [-t SECONDS] [-B SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]...
 #   RELEASE  kernel release; boots /boot/vmlinuz-RELEASE unless -i IMAGE
 #   CPUS     vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
 #   ACCEL    QEMU -accel value, default tcg,thread=multi
 #   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
 #          the job, run as root with /proc, /sys, /dev and debugfs mounted
 #   OUT    gets job.log (the job's output), dmesg.log, console.log
+#   -t     time-out for the whole run, default 300 s; -B: for the boot, until
+#          the job starts, default 600 s (a boot that hangs fails then)
 #   REGEX  whole kernel log lines that the problem patterns match but that
 #          report nothing (a debug kernel's start-up banners)
 # Exit status: the job's, or 3 if the kernel reported a problem (the lines
-# are printed), 4 if the guest never finished (panic or time-out).
+# are printed), 4 if the guest never finished (hang, panic or time-out).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 timeout=300
+boot_timeout=600
 cpus=2
 accel=tcg,thread=multi
 image=
 append=
 benign='^$'
 qemu_extra=()
-while getopts k:s:o:i:c:A:t:a:b:q: opt; do
+while getopts k:s:o:i:c:A:t:B:a:b:q: opt; do
 	case $opt in
 	k) rel=$OPTARG ;;
 	s) stage=$OPTARG ;;
@@ -35,10 +38,11 @@ while getopts k:s:o:i:c:A:t:a:b:q: opt; do
 	c) cpus=$OPTARG ;;
 	A) accel=$OPTARG ;;
 	t) timeout=$OPTARG ;;
+	B) boot_timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
 	b) benign=$OPTARG ;;
 	q) qemu_extra+=("$OPTARG") ;;
-	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL] [-t SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]" ;;
+	*) die "usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL] [-t SECONDS] [-B SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]" ;;
 	esac
 done
 if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
@@ -71,6 +75,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # ttyS1 carries the job's output and the reports, nothing else.
 stty -F /dev/ttyS1 raw -echo
 exec 3>/dev/ttyS1
+echo "@@hellodev-start" >&3
 cd /hellodev
 ./run.sh >&3 2>&3
 echo "@@hellodev-exit $?" >&3
@@ -90,16 +95,36 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-kernel "$kernel" -initrd "$out/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 $append" \
 	-serial "file:$out/console.log" -serial "file:$out/result.log" \
-	"${qemu_extra[@]}" </dev/null >"$out/qemu.log" 2>&1
+	"${qemu_extra[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+qemu=$!
+# A guest that has not started its job by the boot deadline hangs in boot:
+# stop it then, not at the time-out.
+started=
+deadline=$((SECONDS + boot_timeout))
+while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$qemu" 2>/dev/null; do
+	if grep -q '^@@hellodev-start' "$out/result.log" 2>/dev/null; then
+		started=1
+		break
+	fi
+	sleep 1
+done
+grep -q '^@@hellodev-start' "$out/result.log" 2>/dev/null && started=1
+[ -n "$started" ] || kill "$qemu" 2>/dev/null
+wait "$qemu"
 qemu_rc=$?
 set -e
 
 tr -d '\r' <"$out/result.log" >"$out/result.txt"
-sed -n '/^@@hellodev-exit /q;p' "$out/result.txt" >"$out/job.log"
+sed -n '/^@@hellodev-start$/d;/^@@hellodev-exit /q;p' "$out/result.txt" >"$out/job.log"
 sed -n '/^@@hellodev-dmesg$/,/^@@hellodev-end$/p' "$out/result.txt" |
 	sed '1d;$d' >"$out/dmesg.log"
 job_rc=$(sed -n 's/^@@hellodev-exit //p' "$out/result.txt")
 taint=$(sed -n 's/^@@hellodev-taint //p' "$out/result.txt")
+if [ -z "$started" ]; then
+	say "the guest did not start its job within $boot_timeout s: it hangs in boot (qemu exit $qemu_rc; add -a ignore_loglevel to see where); last console lines:"
+	tail -n 30 "$out/console.log" >&2
+	exit 4
+fi
 if ! grep -q '^@@hellodev-end$' "$out/result.txt"; then
 	say "the guest did not finish (qemu exit $qemu_rc); last console lines:"
 	tail -n 30 "$out/console.log" >&2
