@@ -32,6 +32,12 @@
 #define FAIL_NTH_BIG	1000000u
 /* Indices swept below the first failure before the module's init. */
 #define LOADER_MARGIN	8
+/*
+ * Sites by which other CPUs' work shifts a load's numbering now and then,
+ * and passes over the sites of the steps that never failed.
+ */
+#define DRIFT		2
+#define RESWEEP_PASSES	4
 /* Load/unload cycles per module, in two halves. */
 #define CYCLES		100
 /*
@@ -463,6 +469,8 @@ static int load_failing(const struct hd_frontend *fe, const char *name,
  * @init_low: lowest index that failed in the init
  * @init_high: highest index that failed in the init
  * @init_failed: loads that failed in the module's init, per step
+ * @step_low: lowest index at which each step failed, 0 if none
+ * @step_high: highest index at which each step failed
  * @absorbed: loads that succeeded although a fault was injected
  * @absorbed_no_node: of those, loads whose node was missing
  * @loader_failed: loads that failed before the module's init ran
@@ -474,6 +482,8 @@ struct sweep {
 	unsigned int init_low;
 	unsigned int init_high;
 	int init_failed[5];
+	unsigned int step_low[5];
+	unsigned int step_high[5];
 	int absorbed;
 	int absorbed_no_node;
 	int loader_failed;
@@ -548,8 +558,13 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 		      name, nth, log->n, log->text[0]);
 		diag("#%u: %s in %s", nth, strerrorname_np(-err),
 		     step >= 0 ? st->step[step].name : "?");
-		if (step >= 0)
+		if (step >= 0) {
 			s->init_failed[step]++;
+			if (!s->step_low[step] || nth < s->step_low[step])
+				s->step_low[step] = nth;
+			if (nth > s->step_high[step])
+				s->step_high[step] = nth;
+		}
 		if (!s->init_low || nth < s->init_low)
 			s->init_low = nth;
 		if (nth > s->init_high)
@@ -558,6 +573,32 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 	check(!load_use_unload(fe, name, devnum),
 	      "%s #%u: a normal load right after failed", name, nth);
 	return !log->n;
+}
+
+/*
+ * The indices where step @i of @st must lie, with DRIFT to spare: the steps
+ * run, and their sites come, in the order of the table, so it lies between
+ * the last failure of the steps before it and the first of those after it.
+ */
+static void step_window(const struct init_steps *st, const struct sweep *s,
+			int i, unsigned int *lo, unsigned int *hi)
+{
+	int j;
+
+	*lo = s->init_low;
+	*hi = s->init_high;
+	for (j = 0; j < i; j++)
+		if (s->step_high[j] && s->step_high[j] > *lo)
+			*lo = s->step_high[j];
+	for (j = i + 1; j < (int)ARRAY_SIZE(st->step) && st->step[j].name; j++)
+		if (s->step_low[j] && s->step_low[j] < *hi)
+			*hi = s->step_low[j];
+	if (*lo > *hi) {
+		*lo = s->init_low;
+		*hi = s->init_high;
+	}
+	*lo = *lo > DRIFT ? *lo - DRIFT : 1;
+	*hi += DRIFT;
 }
 
 /*
@@ -618,21 +659,24 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	/*
 	 * Other CPUs' work shifts the numbering of a load by a site or two
 	 * now and then (per-CPU preload pools, the debug objects pool), so a
-	 * site can be missed. Sweep the init's range again for a step that
-	 * never failed.
+	 * step with one site of its own can be missed. Sweep again where each
+	 * such step must be.
 	 */
-	lo = s->init_low > 2 ? s->init_low - 2 : 1;
-	hi = s->init_high + 2;
-	for (pass = 0; pass < 2 && !failed && s->init_high; pass++) {
+	for (pass = 0; pass < RESWEEP_PASSES && !failed && s->init_high; pass++) {
 		missing = 0;
-		for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++)
-			missing += !s->init_failed[i];
+		for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name &&
+		     !failed; i++) {
+			if (s->init_failed[i])
+				continue;
+			missing++;
+			step_window(st, s, i, &lo, &hi);
+			diag("%s: %s never failed: sweeping %u..%u again", name,
+			     st->step[i].name, lo, hi);
+			for (nth = hi; nth >= lo && !failed; nth--)
+				inject_one(fe, name, devnum, nth, &log, s);
+		}
 		if (!missing)
 			break;
-		diag("%s: %d steps never failed: sweeping %u..%u again", name,
-		     missing, lo, hi);
-		for (nth = hi; nth >= lo && !failed; nth--)
-			inject_one(fe, name, devnum, nth, &log, s);
 	}
 	/* A lower init failure found again: sweep on below it. */
 	for (nth = s->low - 1; nth >= 1 && !failed && !s->loader_failed &&
