@@ -3,9 +3,10 @@
 # Every hellodev test: the static gates (checkpatch --strict, kernel-doc, the
 # shell linter, W=1 and sparse for each kernel), the KUnit suites, the
 # conformance suite in each booted kernel (Debian 12's 6.1 and 6.12 from
-# bookworm-backports), DKMS and modprobe, and the demo of each frontend.
-# make check-debug (scripts/check-debug.sh) runs on its own: one of its
-# checks is not yet reliable. Ends with "N passed, N failed, N skipped".
+# bookworm-backports), DKMS and modprobe, the demo of each frontend, and
+# make check-debug (scripts/check-debug.sh: the suite, fault injection and
+# load/unload cycles on a KASAN/lockdep/kmemleak build of 6.1).
+# Ends with "N passed, N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -149,6 +150,8 @@ suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
 for k in "${kernels[@]}"; do
 	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
 done
+
+suite check-debug "$top/scripts/check-debug.sh"
 
 check "guest log gate fails a run that logs a Call Trace" \
 	gate_fails 'echo l >/proc/sysrq-trigger'
