@@ -83,7 +83,7 @@ build_kernel() {
 
 	mkdir -p "$dir"
 	start=$(date +%s)
-	say "building the debug kernel in ${2#"$top"/} (cold: about 4 minutes on 2 idle cores; log: build.log there)"
+	say "building the debug kernel in ${2#"$top"/} (cold: 4 to 8 minutes on 2 cores; log: build.log there)"
 	rm -rf "$src"
 	cp -al "$tree" "$src"
 	# patch(1) writes a new file: the shared tree keeps its own.
