@@ -80,17 +80,35 @@ quiet() {
 	fi
 }
 
-# gate_fails CMD - the guest log gate must fail a run whose job runs CMD.
-gate_fails() {
+# vm_job CMD [VM.SH ARG]... - boot $rel with a job that runs CMD, and a
+# /hang that never returns; print vm.sh's exit status.
+vm_job() {
 	local stage rc=0
 
-	stage=$(mktemp -d "$build/gate.XXXXXX")
+	stage=$(mktemp -d "$build/vmjob.XXXXXX")
 	mkdir -p "$stage/hellodev"
 	printf '#!/bin/sh\n%s\n' "$1" >"$stage/hellodev/run.sh"
-	chmod +x "$stage/hellodev/run.sh"
-	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$stage/out" -t 120 || rc=$?
+	printf '#!/bin/busybox sh\nexec /bin/busybox sleep 100000\n' >"$stage/hang"
+	chmod +x "$stage/hellodev/run.sh" "$stage/hang"
+	shift
+	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$stage/out" "$@" >&2 || rc=$?
 	rm -rf "$stage"
-	[ "$rc" -eq 3 ]
+	echo "$rc"
+}
+
+# gate_fails CMD - the guest log gate must fail a run whose job runs CMD.
+gate_fails() {
+	[ "$(vm_job "$1" -t 120)" -eq 3 ]
+}
+
+# boot_hang_fails - a guest that never starts its job (its init hangs) must
+# fail with 4 at vm.sh's boot deadline (-B 30), long before the time-out.
+boot_hang_fails() {
+	local start=$SECONDS rc
+
+	rc=$(vm_job true -t 600 -B 30 -a rdinit=/hang)
+	echo "vm.sh exited $rc after $((SECONDS - start)) s"
+	[ "$rc" -eq 4 ] && [ $((SECONDS - start)) -lt 300 ]
 }
 
 demo_shows_seed() {
@@ -157,6 +175,8 @@ check "guest log gate fails a run that logs a Call Trace" \
 	gate_fails 'echo l >/proc/sysrq-trigger'
 check "guest log gate fails a run with a taint other than O and E" \
 	gate_fails 'echo 1 >/proc/sys/kernel/tainted'
+check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
+	boot_hang_fails
 for k in "${kernels[@]}"; do
 	for v in misc cdev debugfs; do
 		check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \

@@ -97,19 +97,22 @@ timeout --foreground "$timeout" qemu-system-x86_64 \
 	-serial "file:$out/console.log" -serial "file:$out/result.log" \
 	"${qemu_extra[@]}" </dev/null >"$out/qemu.log" 2>&1 &
 qemu=$!
-# A guest that has not started its job by the boot deadline hangs in boot:
-# stop it then, not at the time-out.
-started=
+# A guest that has not started its job by the boot deadline hung (or died)
+# in boot: stop it then, not at the time-out.
+job_started() {
+	grep -q '^@@hellodev-start' "$out/result.log" 2>/dev/null
+}
+[ "$boot_timeout" -le "$timeout" ] || boot_timeout=$timeout
 deadline=$((SECONDS + boot_timeout))
-while [ "$SECONDS" -lt "$deadline" ] && kill -0 "$qemu" 2>/dev/null; do
-	if grep -q '^@@hellodev-start' "$out/result.log" 2>/dev/null; then
-		started=1
-		break
-	fi
+while ! job_started && kill -0 "$qemu" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
 	sleep 1
 done
-grep -q '^@@hellodev-start' "$out/result.log" 2>/dev/null && started=1
-[ -n "$started" ] || kill "$qemu" 2>/dev/null
+started=
+if job_started; then
+	started=1
+else
+	kill "$qemu" 2>/dev/null
+fi
 wait "$qemu"
 qemu_rc=$?
 set -e
@@ -121,7 +124,7 @@ sed -n '/^@@hellodev-dmesg$/,/^@@hellodev-end$/p' "$out/result.txt" |
 job_rc=$(sed -n 's/^@@hellodev-exit //p' "$out/result.txt")
 taint=$(sed -n 's/^@@hellodev-taint //p' "$out/result.txt")
 if [ -z "$started" ]; then
-	say "the guest did not start its job within $boot_timeout s: it hangs in boot (qemu exit $qemu_rc; add -a ignore_loglevel to see where); last console lines:"
+	say "the guest did not start its job within $boot_timeout s: it hung or died in boot (qemu exit $qemu_rc; add -a ignore_loglevel to see where); last console lines:"
 	tail -n 30 "$out/console.log" >&2
 	exit 4
 fi

@@ -468,9 +468,8 @@ static int load_failing(const struct hd_frontend *fe, const char *name,
  * @loads: injected loads
  * @init_low: lowest index that failed in the init
  * @init_high: highest index that failed in the init
- * @init_failed: loads that failed in the module's init, per step
- * @step_low: lowest index at which each step failed, 0 if none
- * @step_high: highest index at which each step failed
+ * @step: per step: loads that failed in it, the lowest and the highest
+ *	index at which it failed (0 if none)
  * @absorbed: loads that succeeded although a fault was injected
  * @absorbed_no_node: of those, loads whose node was missing
  * @loader_failed: loads that failed before the module's init ran
@@ -481,9 +480,11 @@ struct sweep {
 	int loads;
 	unsigned int init_low;
 	unsigned int init_high;
-	int init_failed[5];
-	unsigned int step_low[5];
-	unsigned int step_high[5];
+	struct {
+		int failed;
+		unsigned int low;
+		unsigned int high;
+	} step[5];
 	int absorbed;
 	int absorbed_no_node;
 	int loader_failed;
@@ -559,11 +560,11 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 		diag("#%u: %s in %s", nth, strerrorname_np(-err),
 		     step >= 0 ? st->step[step].name : "?");
 		if (step >= 0) {
-			s->init_failed[step]++;
-			if (!s->step_low[step] || nth < s->step_low[step])
-				s->step_low[step] = nth;
-			if (nth > s->step_high[step])
-				s->step_high[step] = nth;
+			s->step[step].failed++;
+			if (!s->step[step].low || nth < s->step[step].low)
+				s->step[step].low = nth;
+			if (nth > s->step[step].high)
+				s->step[step].high = nth;
 		}
 		if (!s->init_low || nth < s->init_low)
 			s->init_low = nth;
@@ -588,11 +589,11 @@ static void step_window(const struct init_steps *st, const struct sweep *s,
 	*lo = s->init_low;
 	*hi = s->init_high;
 	for (j = 0; j < i; j++)
-		if (s->step_high[j] && s->step_high[j] > *lo)
-			*lo = s->step_high[j];
+		if (s->step[j].high > *lo)
+			*lo = s->step[j].high;
 	for (j = i + 1; j < (int)ARRAY_SIZE(st->step) && st->step[j].name; j++)
-		if (s->step_low[j] && s->step_low[j] < *hi)
-			*hi = s->step_low[j];
+		if (s->step[j].low && s->step[j].low < *hi)
+			*hi = s->step[j].low;
 	if (*lo > *hi) {
 		*lo = s->init_low;
 		*hi = s->init_high;
@@ -666,7 +667,7 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 		missing = 0;
 		for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name &&
 		     !failed; i++) {
-			if (s->init_failed[i])
+			if (s->step[i].failed)
 				continue;
 			missing++;
 			step_window(st, s, i, &lo, &hi);
@@ -693,8 +694,8 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	     s->loader_failed);
 	for (i = 0; i < (int)ARRAY_SIZE(st->step) && st->step[i].name; i++) {
 		diag("%s: %d loads failed with ENOMEM in %s", name,
-		     s->init_failed[i], st->step[i].name);
-		check(s->init_failed[i] > 0, "%s: %s never failed", name,
+		     s->step[i].failed, st->step[i].name);
+		check(s->step[i].failed > 0, "%s: %s never failed", name,
 		      st->step[i].name);
 	}
 	/*
