@@ -5,6 +5,10 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$top/build"
+# The Debian 13 chroot that builds for Debian 13's kernel (scripts/trixie.sh).
+trixie="$build/trixie"
+# Slow results kept across clones: downloaded packages, the Rust metadata.
+cache=${HELLODEV_CACHE:-/var/cache/hellodev}
 
 say() {
 	printf 'hellodev: %s\n' "$*" >&2
@@ -86,26 +90,33 @@ bpo_depends() {
 }
 
 # need_kernel SERIES - install Debian's kernel SERIES (image and headers):
-# 6.1, Debian 12's own, or 6.12 from bookworm-backports. For 6.12 the
+# 6.1, Debian 12's own, 6.12 from bookworm-backports, or 7.3, Debian 13's
+# newest from trixie-backports, installed in the Debian 13 chroot with the
+# Rust metadata its headers lack (scripts/rust-meta.sh). For 6.12 the
 # versioned packages that backports' linux-image-amd64 and
 # linux-headers-amd64 depend on are installed, so that the machine's own
 # meta packages keep following Debian 12.
 need_kernel() {
-	local image headers
+	local image headers rel
 
-	kernel_release "$1" >/dev/null && return 0
 	case $1 in
 	6.1)
+		kernel_release "$1" >/dev/null && return 0
 		need_pkgs linux-image-amd64 linux-headers-amd64
 		;;
 	6.12)
+		kernel_release "$1" >/dev/null && return 0
 		need_backports
 		image=$(bpo_depends linux-image-amd64)
 		headers=$(bpo_depends linux-headers-amd64)
 		need_pkgs -t bookworm-backports "$image" "$headers"
 		;;
+	7.3)
+		rel=$("$top/scripts/trixie.sh" kernel "$1") || exit 1
+		"$top/scripts/rust-meta.sh" "$rel" || exit 1
+		;;
 	*)
-		die "KERNEL must be 6.1 or 6.12, not '$1'"
+		die "KERNEL must be 6.1, 6.12 or 7.3, not '$1'"
 		;;
 	esac
 	kernel_release "$1" >/dev/null ||
@@ -113,17 +124,53 @@ need_kernel() {
 }
 
 # kernel_release SERIES - newest installed Debian kernel of SERIES (e.g. 6.1)
-# that has both an image in /boot and headers to build against.
+# that has both an image and headers to build against, on this machine or in
+# the Debian 13 chroot.
 kernel_release() {
 	local series=$1 f rel found=
 
-	for f in /boot/vmlinuz-"$series".*; do
+	for f in /boot/vmlinuz-"$series".* "$trixie"/usr/lib/modules/"$series".*/vmlinuz; do
 		[ -e "$f" ] || continue
 		rel=${f#/boot/vmlinuz-}
-		[ -e "/usr/src/linux-headers-$rel/Makefile" ] && found+="$rel"$'\n'
+		rel=${rel#"$trixie"/usr/lib/modules/}
+		rel=${rel%/vmlinuz}
+		if [ -e "/usr/src/linux-headers-$rel/Makefile" ] ||
+			[ -e "$trixie/usr/src/linux-headers-$rel/Makefile" ]; then
+			found+="$rel"$'\n'
+		fi
 	done
 	[ -n "$found" ] || return 1
 	printf '%s' "$found" | sort -V | tail -n 1
+}
+
+# in_chroot_kernel RELEASE - whether RELEASE is a kernel of the Debian 13
+# chroot rather than of this machine.
+in_chroot_kernel() {
+	[ ! -e "/usr/src/linux-headers-$1/Makefile" ] &&
+		[ -e "$trixie/usr/src/linux-headers-$1/Makefile" ]
+}
+
+# kernel_image RELEASE - the image of installed kernel RELEASE.
+kernel_image() {
+	if in_chroot_kernel "$1"; then
+		printf '%s\n' "$trixie/usr/lib/modules/$1/vmlinuz"
+	else
+		printf '%s\n' "/boot/vmlinuz-$1"
+	fi
+}
+
+# kmake RELEASE ARGS... - make in the source tree with KDIR set for kernel
+# RELEASE: on this machine, or in the Debian 13 chroot for its kernels.
+kmake() {
+	local rel=$1
+
+	shift
+	if in_chroot_kernel "$rel"; then
+		"$top/scripts/trixie.sh" run make -C "$top" \
+			KDIR="/usr/src/linux-headers-$rel" "$@"
+	else
+		make -C "$top" KDIR="/usr/src/linux-headers-$rel" "$@"
+	fi
 }
 
 # build_modules SERIES - build the modules for the VM kernel; prints the
@@ -133,8 +180,7 @@ build_modules() {
 
 	rel=$(kernel_release "$1") ||
 		die "no Debian kernel $1 with headers installed"
-	if ! make -s -C "$top" modules KDIR="/usr/src/linux-headers-$rel" \
-		>"$log" 2>&1; then
+	if ! kmake "$rel" -s modules >"$log" 2>&1; then
 		cat "$log" >&2
 		die "module build failed"
 	fi

@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Print the path of an extracted Debian linux-source-6.1 tree, extracting
-# /usr/src/linux-source-6.1.tar.xz into build/src/ the first time.
+# usage: linux-src.sh [VERSION]
+# Print the path of an extracted Debian linux-source-VERSION tree (default
+# 6.1), extracting /usr/src/linux-source-VERSION.tar.xz (this machine's, or
+# the Debian 13 chroot's for 7.3) into build/src/ the first time.
 # The tarball is only read; the tree appears all at once or not at all.
 set -euo pipefail
 
-version=6.1
+version=${1:-6.1}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tarball=/usr/src/linux-source-$version.tar.xz
+[[ -f $tarball ]] || tarball=$top/build/trixie$tarball
 src=$top/build/src
 tree=$src/linux-source-$version
 
@@ -26,7 +29,7 @@ mkdir -p "$src"
 tmp=$(mktemp -d "$src/.linux-source-$version.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "linux-src: extracting $tarball into $src (about 20 seconds)" >&2
+echo "linux-src: extracting ${tarball#"$top"/} into build/src (about 20 seconds)" >&2
 tar -xJf "$tarball" -C "$tmp"
 if [[ ! -d $tmp/linux-source-$version ]]; then
 	echo "linux-src: $tarball has no linux-source-$version/ directory" >&2

@@ -5,7 +5,8 @@
 #
 # usage: vm.sh -k RELEASE -s STAGE -o OUT [-i IMAGE] [-c CPUS] [-A ACCEL]
 #              [-t SECONDS] [-B SECONDS] [-a CMDLINE] [-b REGEX] [-q QEMUARG]...
-#   RELEASE  kernel release; boots /boot/vmlinuz-RELEASE unless -i IMAGE
+#   RELEASE  kernel release; boots its image (/boot/vmlinuz-RELEASE, or
+#            the Debian 13 chroot's) unless -i IMAGE
 #   CPUS     vCPUs, default 2 (multi-threaded TCG: concurrent tests overlap)
 #   ACCEL    QEMU -accel value, default tcg,thread=multi
 #   STAGE  folder copied into the initramfs root; STAGE/hellodev/run.sh is
@@ -50,7 +51,7 @@ if [ -z "${rel:-}" ] || [ -z "${stage:-}" ] || [ -z "${out:-}" ]; then
 fi
 [ -x "$stage/hellodev/run.sh" ] || die "$stage/hellodev/run.sh is missing"
 
-kernel=${image:-/boot/vmlinuz-$rel}
+kernel=${image:-$(kernel_image "$rel")}
 [ -r "$kernel" ] || die "cannot read $kernel"
 # busybox-static installs its static binary as /bin/busybox.
 busybox=/bin/busybox
