@@ -6,7 +6,14 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KREL = $(shell sed -n 's/.*"\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 OUT = build/kmod/$(KREL)
-SRCS := Kbuild $(wildcard common/*.[ch] variants/*.[ch])
+SRCS := Kbuild $(wildcard common/*.[ch] common/*.rs variants/*.[ch] \
+	variants/*.rs rust/*.rs)
+# Why the Rust twin cannot be built for $(KDIR), if it cannot.
+NO_RUST = $(strip $(if $(shell grep -sx CONFIG_RUST=y \
+	$(KDIR)/include/config/auto.conf),$(if $(wildcard \
+	$(KDIR)/rust/libkernel.rmeta),,$(KDIR) has no Rust metadata \
+	(rust/libkernel.rmeta): see the README),$(KREL) is built \
+	without CONFIG_RUST))
 
 # Kernel the VM boots (Debian's linux-image-amd64) and the demo's frontend.
 KERNEL ?= 6.1
@@ -19,8 +26,9 @@ all: modules
 # Build against $(KDIR); the modules land in build/kmod/<release>/.
 modules:
 	@test -n "$(KREL)" || { echo "no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
-	@mkdir -p $(OUT)/common $(OUT)/variants
+	@mkdir -p $(OUT)/common $(OUT)/variants $(OUT)/rust
 	@for f in $(SRCS); do ln -sfn "$(CURDIR)/$$f" "$(OUT)/$$f"; done
+	$(if $(NO_RUST),@echo "hellodev: not building hellodev_rust.ko: $(NO_RUST)")
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) modules
 
 # Install for $(KDIR)'s kernel into /lib/modules/<release>/updates (under

@@ -133,17 +133,30 @@ static void unload(struct __test_metadata *_metadata,
 }
 
 /* Unload whatever a previous test left of any frontend. */
+/* Every frontend whose module file is here: the C ones and the Rust twin. */
+static size_t frontends_here(const struct hd_frontend **fes)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
+		fes[n++] = all_frontends[i];
+	if (exists(fe_rust.ko))
+		fes[n++] = &fe_rust;
+	return n;
+}
+
 static void remove_leftovers(struct __test_metadata *_metadata)
 {
-	size_t i;
+	const struct hd_frontend *fes[ARRAY_SIZE(all_frontends) + 1];
+	size_t i, n = frontends_here(fes);
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		err = mod_unload(all_frontends[i]->mod);
+	for (i = 0; i < n; i++) {
+		err = mod_unload(fes[i]->mod);
 		ASSERT_TRUE(!err || err == -ENOENT)
-			TH_LOG("unload leftover %s: %s", all_frontends[i]->mod,
+			TH_LOG("unload leftover %s: %s", fes[i]->mod,
 			       strerror(-err));
-		ASSERT_TRUE(mod_wait_gone(all_frontends[i]->mod, GONE_TIMEOUT_MS));
+		ASSERT_TRUE(mod_wait_gone(fes[i]->mod, GONE_TIMEOUT_MS));
 	}
 }
 
@@ -623,6 +636,10 @@ FIXTURE_VARIANT_ADD(frontend, cdev) {
 
 FIXTURE_VARIANT_ADD(frontend, debugfs) {
 	.fe = &fe_debugfs,
+};
+
+FIXTURE_VARIANT_ADD(frontend, rust) {
+	.fe = &fe_rust,
 };
 
 FIXTURE_SETUP(frontend)
@@ -1192,24 +1209,23 @@ TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
 
 TEST(all_frontends_work_side_by_side)
 {
+	const struct hd_frontend *fe, *fes[ARRAY_SIZE(all_frontends) + 1];
 	char node[PATH_MAX], count[PATH_MAX];
-	const struct hd_frontend *fe;
-	size_t i;
+	size_t i, n = frontends_here(fes);
 
 	remove_leftovers(_metadata);
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
-		ASSERT_EQ(0, mod_load(all_frontends[i], ""))
-			TH_LOG("load %s", all_frontends[i]->mod);
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		fe = all_frontends[i];
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, mod_load(fes[i], "")) TH_LOG("load %s", fes[i]->mod);
+	for (i = 0; i < n; i++) {
+		fe = fes[i];
 		fmt_path(node, fe->node_fmt, fe->mod);
 		fmt_path(count, fe->count_fmt, fe->mod);
 		expect_greeting(_metadata, node, GREETING);
 		EXPECT_EQ(1, read_count(count)) TH_LOG("%s", count);
 		check_traces(_metadata, fe, fe->mod, true, false);
 	}
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		fe = all_frontends[i];
+	for (i = 0; i < n; i++) {
+		fe = fes[i];
 		unload(_metadata, fe);
 		check_traces(_metadata, fe, fe->mod, false, false);
 	}
@@ -1320,6 +1336,12 @@ FIXTURE_VARIANT_ADD(hostile, cdev) {
 FIXTURE_VARIANT_ADD(hostile, debugfs) {
 	.fe = &fe_debugfs, .tag = "debugfs", .params = "",
 	.refs_per_file = 1, .stale_errno = ENOENT,
+};
+
+/* The Rust twin's open, like misc_open(), pins the fops: -ENODEV. */
+FIXTURE_VARIANT_ADD(hostile, rust) {
+	.fe = &fe_rust, .tag = "rust", .params = "", .refs_per_file = 1,
+	.stale_errno = ENODEV,
 };
 
 FIXTURE_VARIANT_ADD(hostile, debugfs_full_proxy) {
@@ -2189,4 +2211,39 @@ TEST(reads_of_every_size_and_fault_point_across_the_copy_threshold)
 	unload(_metadata, &fe_misc);
 }
 
+/*
+ * The Rust twin is built only for kernels with Rust. Without its module
+ * here, its variants are taken off the harness's lists, and a line says so:
+ * they are not run, rather than reported as failures or skips.
+ */
+static void drop_rust_variants_without_module(void)
+{
+	struct __fixture_variant_metadata *v, **link;
+	struct __fixture_metadata *f;
+
+	if (exists(fe_rust.ko))
+		return;
+	printf("# %s not here (a kernel without Rust): its variants are not run\n",
+	       fe_rust.ko);
+	for (f = __fixture_list; f; f = f->next) {
+		for (link = &f->variant; (v = *link);) {
+			if (!strcmp(v->name, fe_rust.tag))
+				*link = v->next;
+			else
+				link = &v->next;
+		}
+	}
+}
+
+#define main hellodev_harness_main
 TEST_HARNESS_MAIN
+#undef main
+
+/* tests/hellodev_test_part.c has a main() of its own. */
+#ifndef HELLODEV_TEST_PART
+int main(int argc, char **argv)
+{
+	drop_rust_variants_without_module();
+	return hellodev_harness_main(argc, argv);
+}
+#endif

@@ -5,17 +5,16 @@
  * run the three parts in three guests at once (on its debug kernel every
  * unload waits seconds). Together the parts run every test once.
  *
- * usage: hellodev_test_part misc | cdev | debugfs
+ * usage: hellodev_test_part misc | cdev | debugfs | rust
  */
-#define main hellodev_test_main
+#define HELLODEV_TEST_PART
 #include "hellodev_test.c"
-#undef main
 
 /*
  * The parts, by variant name prefix. Tests of fixtures without variants,
  * and variants no part names, run in the first part, so none is left out.
  */
-static const char *const parts[] = { "misc", "cdev", "debugfs" };
+static const char *const parts[] = { "misc", "cdev", "debugfs", "rust" };
 
 /* The part that variant @name belongs to. */
 static size_t part_of(const char *name)
@@ -66,10 +65,11 @@ int main(int argc, char **argv)
 
 	for (i = 0; argc == 2 && i < ARRAY_SIZE(parts); i++) {
 		if (!strcmp(argv[1], parts[i])) {
+			drop_rust_variants_without_module();
 			keep_part(i);
 			return test_harness_run(1, argv);
 		}
 	}
-	fprintf(stderr, "usage: hellodev_test_part misc | cdev | debugfs\n");
+	fprintf(stderr, "usage: hellodev_test_part misc | cdev | debugfs | rust\n");
 	return 2;
 }

@@ -97,6 +97,24 @@ static const struct hd_frontend fe_debugfs = {
 	.node_type	= S_IFREG,
 };
 
+/*
+ * The Rust twin of the misc frontend (variants/rust_misc.rs), built only for
+ * kernels with Rust; not every program tests it.
+ */
+static const struct hd_frontend fe_rust __attribute__((unused)) = {
+	.tag		= "rust",
+	.mod		= "hellodev_rust",
+	.ko		= "hellodev_rust.ko",
+	.node_fmt	= "/dev/%s",
+	.count_fmt	= "/sys/class/misc/%s/open_count",
+	.entry_fmt	= "/sys/class/misc/%s",
+	.dev_fmt	= "/sys/class/misc/%s/dev",
+	.node_type	= S_IFCHR,
+	.has_mode	= true,
+	.proc_misc	= true,
+};
+
+/* The C frontends, built for every kernel. */
 static const struct hd_frontend *const all_frontends[] = {
 	&fe_misc, &fe_cdev, &fe_debugfs,
 };

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Printing with a prefix chosen at run time.
+//!
+//! `pr_info!` and its siblings start every line with the module's name. The
+//! hellodev modules start theirs with the node name, which a parameter
+//! sets, as the C core does with `pr_info("%s: ...", hd->name)`. 7.3 has
+//! what it takes, `kernel::print::call_printk()`, but hidden and `unsafe`,
+//! and it formats only through `%pA`, which cannot print bytes that are not
+//! UTF-8. Upstream this would be a `prefix:` argument of the `pr_*!`
+//! macros.
+
+use kernel::{
+    bindings,
+    ffi::c_char,
+    fmt,
+    prelude::*,
+    print::{
+        call_printk,
+        format_strings, //
+    }, //
+};
+
+/// A log level.
+#[derive(Clone, Copy)]
+pub(crate) enum Level {
+    /// `KERN_ERR`.
+    Err,
+    /// `KERN_INFO`.
+    Info,
+}
+
+/// Prints `<prefix>: <args>` at `level`; `args` ends in a newline.
+pub(crate) fn print(level: Level, prefix: &CStr, args: fmt::Arguments<'_>) {
+    let format = match level {
+        Level::Err => &format_strings::ERR,
+        Level::Info => &format_strings::INFO,
+    };
+    // SAFETY: `format` is one of the format strings of `format_strings`, and
+    // the bytes of a `CStr` with its NUL are null-terminated.
+    unsafe { call_printk(format, prefix.to_bytes_with_nul(), args) };
+}
+
+/// Prints `<prefix>: <message>` at `KERN_ERR`, `message` byte for byte
+/// (it may hold bytes that are not UTF-8) and ending in a newline.
+pub(crate) fn print_err_bytes(prefix: &CStr, message: &CStr) {
+    const FORMAT: &CStr = c"\x013%s: %s";
+    // SAFETY: `FORMAT` takes two C strings, and `prefix` and `message` are
+    // valid, null-terminated C strings for the whole call.
+    unsafe {
+        bindings::_printk(
+            FORMAT.as_ptr().cast::<c_char>(),
+            prefix.as_ptr().cast::<c_char>(),
+            message.as_ptr().cast::<c_char>(),
+        )
+    };
+}
+
+/// Prints a line at `KERN_INFO` starting with a prefix: `info!(prefix, ...)`.
+macro_rules! info {
+    ($prefix:expr, $($arg:tt)+) => {
+        $crate::kernel_ext::print::print(
+            $crate::kernel_ext::print::Level::Info,
+            $prefix,
+            ::kernel::prelude::fmt!($($arg)+),
+        )
+    };
+}
+pub(crate) use info;
+
+/// Prints a line at `KERN_ERR` starting with a prefix: `err!(prefix, ...)`.
+macro_rules! err {
+    ($prefix:expr, $($arg:tt)+) => {
+        $crate::kernel_ext::print::print(
+            $crate::kernel_ext::print::Level::Err,
+            $prefix,
+            ::kernel::prelude::fmt!($($arg)+),
+        )
+    };
+}
+pub(crate) use err;
