@@ -303,3 +303,388 @@ impl Hellodev {
         fs::llseek_size(file, offset, whence, fs::MAX_LFS_FILESIZE, self.len as i64)
     }
 }
+
+#[kunit_tests(hellodev_rust)]
+mod tests {
+    use super::*;
+    use kernel::kunit;
+
+    /// What `Hellodev::new()` gets as its module name: the node name by default.
+    const MODNAME: &CStr = c"hellodev_rust";
+    const NAME_32: &CStr = c"abcdefghijklmnopqrstuvwxyz012345";
+    const NAME_33: &CStr = c"abcdefghijklmnopqrstuvwxyz0123456";
+    /// U+1F980 crab, then the seed's words: 20 bytes.
+    const RUST_GREETING: &CStr = c"\xf0\x9f\xa6\x80 Hello from rust";
+
+    /// One call of `read_len()` and what it must return.
+    struct ReadLenCase {
+        len: usize,
+        pos: i64,
+        count: usize,
+        want: core::result::Result<usize, c_int>,
+    }
+
+    const fn rl(len: usize, pos: i64, count: usize, want: isize) -> ReadLenCase {
+        ReadLenCase {
+            len,
+            pos,
+            count,
+            want: if want < 0 { Err(want as c_int) } else { Ok(want as usize) },
+        }
+    }
+
+    const EINVAL_: isize = -(kernel::bindings::EINVAL as isize);
+    const SZ: usize = usize::MAX;
+
+    /// Every boundary of pos and count for the shortest text, the default
+    /// one ("Hello from C\n") and the longest one, as in the C suite: count
+    /// takes 0, 1, left - 1, left, left + 1 and SIZE_MAX, where left = len -
+    /// pos, wherever pos is inside the text; outside it only 0, 1, SIZE_MAX.
+    const READ_LEN_CASES: [ReadLenCase; 81] = [
+        // 1 byte
+        rl(1, i64::MIN, 0, EINVAL_),
+        rl(1, i64::MIN, 1, EINVAL_),
+        rl(1, i64::MIN, SZ, EINVAL_),
+        rl(1, -1, 0, EINVAL_),
+        rl(1, -1, 1, EINVAL_),
+        rl(1, -1, SZ, EINVAL_),
+        rl(1, 0, 0, 0),
+        rl(1, 0, 1, 1),
+        rl(1, 0, 2, 1),
+        rl(1, 0, SZ, 1),
+        rl(1, 1, 0, 0),
+        rl(1, 1, 1, 0),
+        rl(1, 1, SZ, 0),
+        rl(1, 2, 0, 0),
+        rl(1, 2, 1, 0),
+        rl(1, 2, SZ, 0),
+        rl(1, i64::MAX, 0, 0),
+        rl(1, i64::MAX, 1, 0),
+        rl(1, i64::MAX, SZ, 0),
+        // 13 bytes
+        rl(13, i64::MIN, 0, EINVAL_),
+        rl(13, i64::MIN, 1, EINVAL_),
+        rl(13, i64::MIN, SZ, EINVAL_),
+        rl(13, -1, 0, EINVAL_),
+        rl(13, -1, 1, EINVAL_),
+        rl(13, -1, SZ, EINVAL_),
+        rl(13, 0, 0, 0),
+        rl(13, 0, 1, 1),
+        rl(13, 0, 12, 12),
+        rl(13, 0, 13, 13),
+        rl(13, 0, 14, 13),
+        rl(13, 0, SZ, 13),
+        rl(13, 1, 0, 0),
+        rl(13, 1, 1, 1),
+        rl(13, 1, 11, 11),
+        rl(13, 1, 12, 12),
+        rl(13, 1, 13, 12),
+        rl(13, 1, SZ, 12),
+        rl(13, 12, 0, 0),
+        rl(13, 12, 1, 1),
+        rl(13, 12, 2, 1),
+        rl(13, 12, SZ, 1),
+        rl(13, 13, 0, 0),
+        rl(13, 13, 1, 0),
+        rl(13, 13, SZ, 0),
+        rl(13, 14, 0, 0),
+        rl(13, 14, 1, 0),
+        rl(13, 14, SZ, 0),
+        rl(13, i64::MAX, 0, 0),
+        rl(13, i64::MAX, 1, 0),
+        rl(13, i64::MAX, SZ, 0),
+        // 4096 bytes: GREETING_MAX and the newline
+        rl(4096, i64::MIN, 0, EINVAL_),
+        rl(4096, i64::MIN, 1, EINVAL_),
+        rl(4096, i64::MIN, SZ, EINVAL_),
+        rl(4096, -1, 0, EINVAL_),
+        rl(4096, -1, 1, EINVAL_),
+        rl(4096, -1, SZ, EINVAL_),
+        rl(4096, 0, 0, 0),
+        rl(4096, 0, 1, 1),
+        rl(4096, 0, 4095, 4095),
+        rl(4096, 0, 4096, 4096),
+        rl(4096, 0, 4097, 4096),
+        rl(4096, 0, SZ, 4096),
+        rl(4096, 1, 0, 0),
+        rl(4096, 1, 1, 1),
+        rl(4096, 1, 4094, 4094),
+        rl(4096, 1, 4095, 4095),
+        rl(4096, 1, 4096, 4095),
+        rl(4096, 1, SZ, 4095),
+        rl(4096, 4095, 0, 0),
+        rl(4096, 4095, 1, 1),
+        rl(4096, 4095, 2, 1),
+        rl(4096, 4095, SZ, 1),
+        rl(4096, 4096, 0, 0),
+        rl(4096, 4096, 1, 0),
+        rl(4096, 4096, SZ, 0),
+        rl(4096, 4097, 0, 0),
+        rl(4096, 4097, 1, 0),
+        rl(4096, 4097, SZ, 0),
+        rl(4096, i64::MAX, 0, 0),
+        rl(4096, i64::MAX, 1, 0),
+        rl(4096, i64::MAX, SZ, 0),
+    ];
+
+    static_assert!(GREETING_MAX + 1 == 4096);
+
+    #[test]
+    fn read_len_at_boundaries() {
+        for c in &READ_LEN_CASES {
+            let got = read_len(c.len, c.pos, c.count).map_err(|e| e.to_errno());
+            if got != c.want {
+                kunit::err(fmt!(
+                    "    len {} pos {} count {}: got {:?}, want {:?}\n",
+                    c.len,
+                    c.pos,
+                    c.count,
+                    got,
+                    c.want
+                ));
+            }
+            assert_eq!(got, c.want);
+        }
+    }
+
+    /// One call of `Hellodev::new()`.
+    struct SetupCase {
+        desc: &'static str,
+        name: Option<&'static CStr>,
+        /// The greeting, or `None` for `greeting_len` bytes of a-z.
+        greeting: Option<&'static CStr>,
+        greeting_len: usize,
+        want_name: &'static CStr,
+        want_len: usize,
+    }
+
+    const fn bad(desc: &'static str, name: &'static CStr, greeting: Option<&'static CStr>, len: usize) -> SetupCase {
+        SetupCase {
+            desc,
+            name: Some(name),
+            greeting,
+            greeting_len: len,
+            want_name: c"",
+            want_len: 0,
+        }
+    }
+
+    const SETUP_BAD_CASES: [SetupCase; 11] = [
+        bad("empty name", c"", Some(c"Hi"), 0),
+        bad("33-byte name", NAME_33, Some(c"Hi"), 0),
+        bad("name with '/'", c"a/b", Some(c"Hi"), 0),
+        bad("name with ' '", c"a b", Some(c"Hi"), 0),
+        bad("name with a newline", c"a\nb", Some(c"Hi"), 0),
+        bad("name with a leading '.'", c".hidden", Some(c"Hi"), 0),
+        bad("name \".\"", c".", Some(c"Hi"), 0),
+        bad("name \"..\"", c"..", Some(c"Hi"), 0),
+        bad("Latin-1 name caf\\xe9", c"caf\xe9", Some(c"Hi"), 0),
+        bad("empty greeting", c"hellodev", Some(c""), 0),
+        bad("4096-byte greeting", c"hellodev", None, 4096),
+    ];
+
+    const fn good(
+        desc: &'static str,
+        name: Option<&'static CStr>,
+        greeting: Option<&'static CStr>,
+        greeting_len: usize,
+        want_name: &'static CStr,
+        want_len: usize,
+    ) -> SetupCase {
+        SetupCase {
+            desc,
+            name,
+            greeting,
+            greeting_len,
+            want_name,
+            want_len,
+        }
+    }
+
+    const SETUP_GOOD_CASES: [SetupCase; 7] = [
+        good("no name: module name", None, Some(c"Hello from C"), 0, MODNAME, 13),
+        good("32-byte name", Some(NAME_32), Some(c"Hi"), 0, NAME_32, 3),
+        good("name rust_mydev", Some(c"rust_mydev"), Some(c"Hi"), 0, c"rust_mydev", 3),
+        good("name a.b-c_9", Some(c"a.b-c_9"), Some(c"Hi"), 0, c"a.b-c_9", 3),
+        good("1-byte greeting", Some(c"hellodev"), Some(c"x"), 0, c"hellodev", 2),
+        good("4095-byte greeting", Some(c"hellodev"), None, 4095, c"hellodev", 4096),
+        good("UTF-8 greeting", Some(c"rust_mydev"), Some(RUST_GREETING), 0, c"rust_mydev", 21),
+    ];
+
+    static_assert!(NAME_32.count_bytes() == NAME_MAX);
+    static_assert!(NAME_33.count_bytes() == NAME_MAX + 1);
+    static_assert!(RUST_GREETING.count_bytes() == 20);
+
+    /// The case's greeting, with its NUL; a made-up one cycles through a-z
+    /// to catch shifts.
+    fn greeting_of(c: &SetupCase) -> Result<KVec<u8>> {
+        let mut text = KVec::new();
+        match c.greeting {
+            Some(g) => text.extend_from_slice(g.to_bytes_with_nul(), GFP_KERNEL)?,
+            None => {
+                for i in 0..c.greeting_len {
+                    text.push(b'a' + (i % 26) as u8, GFP_KERNEL)?;
+                }
+                text.push(0, GFP_KERNEL)?;
+            }
+        }
+        Ok(text)
+    }
+
+    fn new_from(c: &SetupCase) -> Result<Result<Arc<Hellodev>>> {
+        let text = greeting_of(c)?;
+        let greeting = CStr::from_bytes_with_nul(&text).map_err(|_| EINVAL)?;
+        Ok(Hellodev::new(MODNAME, c.name, greeting, true))
+    }
+
+    #[test]
+    fn setup_rejects_bad_values() -> Result {
+        for c in &SETUP_BAD_CASES {
+            let got = new_from(c)?.map(|_| ()).map_err(|e| e.to_errno());
+            if got != Err(EINVAL.to_errno()) {
+                kunit::err(fmt!("    {}: got {:?}, want EINVAL\n", c.desc, got));
+            }
+            assert_eq!(got, Err(EINVAL.to_errno()));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn setup_accepts_good_values() -> Result {
+        for c in &SETUP_GOOD_CASES {
+            let text = greeting_of(c)?;
+            let hd = new_from(c)?;
+            if hd.is_err() {
+                kunit::err(fmt!("    {}: refused\n", c.desc));
+            }
+            let hd = hd?;
+            let ok = hd.name == c.want_name
+                && hd.len == c.want_len
+                && hd.text()[..hd.len - 1] == text[..text.len() - 1]
+                && hd.text()[hd.len - 1] == b'\n'
+                && !hd.text().contains(&0)
+                && hd.log_opens
+                && hd.open_count() == 0;
+            if !ok {
+                kunit::err(fmt!("    {}: name, text or state is wrong\n", c.desc));
+            }
+            assert!(ok);
+        }
+        Ok(())
+    }
+
+    /// A device with the default greeting; its name is `MODNAME`.
+    fn new_hellodev(log_opens: bool) -> Result<Arc<Hellodev>> {
+        Hellodev::new(MODNAME, None, DEFAULT_GREETING, log_opens)
+    }
+
+    /// Each mode and what `check_mode()` must return, as in the C suite.
+    const CHECK_MODE_CASES: [(u16, bool); 16] = [
+        (0o400, true),   // the default: owner only
+        (0o440, true),   // owner and group
+        (0o444, true),   // everyone
+        (0o404, true),   // owner and others
+        (0, false),      // nobody
+        (0o040, false),  // group, not owner
+        (0o004, false),  // others, not owner
+        (0o200, false),  // write only
+        (0o600, false),  // owner writes
+        (0o644, false),  // the usual file mode
+        (0o555, false),  // execute for everyone
+        (0o500, false),  // owner executes
+        (0o1400, false), // sticky
+        (0o2444, false), // setgid
+        (0o4444, false), // setuid
+        (0o777, false),  // everything
+    ];
+
+    #[test]
+    fn check_mode_allows_read_bits_only() -> Result {
+        let hd = new_hellodev(true)?;
+        for &(mode, ok) in &CHECK_MODE_CASES {
+            let got = hd.check_mode(mode).map_err(|e| e.to_errno());
+            let want = if ok { Ok(()) } else { Err(EINVAL.to_errno()) };
+            if got != want {
+                kunit::err(fmt!("    mode {mode:o}: got {got:?}, want {want:?}\n"));
+            }
+            assert_eq!(got, want);
+        }
+        Ok(())
+    }
+
+    /// The rate limit's counts: lines let through in the window, left out.
+    fn limit_counts(hd: &Hellodev) -> (u32, u32, bool) {
+        let limit = hd.log_limit.lock();
+        (limit.printed, limit.missed, limit.begin.is_some())
+    }
+
+    #[test]
+    fn count_open_numbers_from_one() -> Result {
+        let hd = new_hellodev(false)?;
+        assert_eq!(hd.open_count(), 0);
+        for i in 1..=20u64 {
+            assert_eq!(hd.count_open(i & 1 == 1), i);
+            assert_eq!(hd.open_count(), i);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn count_open_without_log_changes_only_count() -> Result {
+        let hd = new_hellodev(false)?;
+        for i in 0..3 * LOG_BURST {
+            hd.count_open(i & 1 == 1);
+        }
+        assert_eq!(hd.open_count(), u64::from(3 * LOG_BURST));
+        assert_eq!(limit_counts(&hd), (0, 0, false));
+        Ok(())
+    }
+
+    #[test]
+    fn count_open_rate_limits_unprivileged() -> Result {
+        let hd = new_hellodev(true)?;
+        let opens = u64::from(LOG_BURST) + 15;
+        for i in 1..=opens {
+            assert_eq!(hd.count_open(false), i);
+        }
+        assert_eq!(hd.open_count(), opens);
+        assert_eq!(limit_counts(&hd), (LOG_BURST, 15, true));
+
+        // Privileged opens are all logged and leave the limit alone.
+        for i in 1..=5 {
+            assert_eq!(hd.count_open(true), opens + i);
+        }
+        assert_eq!(hd.open_count(), opens + 5);
+        assert_eq!(limit_counts(&hd), (LOG_BURST, 15, true));
+        Ok(())
+    }
+
+    #[test]
+    fn count_open_never_limits_privileged() -> Result {
+        let hd = new_hellodev(true)?;
+        let opens = 2 * u64::from(LOG_BURST);
+        for i in 1..=opens {
+            assert_eq!(hd.count_open(true), i);
+        }
+        assert_eq!(hd.open_count(), opens);
+        assert_eq!(limit_counts(&hd), (0, 0, false));
+
+        // ... so the whole burst is still there for unprivileged ones.
+        for _ in 0..=LOG_BURST {
+            hd.count_open(false);
+        }
+        assert_eq!(hd.open_count(), opens + u64::from(LOG_BURST) + 1);
+        assert_eq!(limit_counts(&hd), (LOG_BURST, 1, true));
+        Ok(())
+    }
+
+    #[test]
+    fn escape_is_the_kernels_percent_p_e() {
+        let mut out = [0u8; 64];
+        let n = escape(b"a\nb\x07\x1b\0\x7f\x80\x9f\xa0\xe9\"\\ z", &mut out);
+        assert_eq!(n, Some(28));
+        assert!(out[..28] == *b"a\\nb\\a\\e\\0\\177\\200\\237\xa0\xe9\"\\ z");
+        // Too small an output is refused, not overrun.
+        assert_eq!(escape(b"\x01", &mut out[..3]), None);
+    }
+}

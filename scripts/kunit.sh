@@ -1,10 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the hellodev KUnit suites with kunit.py from the linux-source-6.1 tree
-# that scripts/linux-src.sh provides, in two kernels:
-#   um          UML, kunit.py's default: one CPU, no preemption;
-#   x86_64-smp  x86_64 under QEMU with SMP and PREEMPT on two vCPUs, the only
-#               place the concurrent-open case can catch a racy counter.
+# Run the hellodev KUnit suites with kunit.py from the linux-source trees
+# that scripts/linux-src.sh provides, in three kernels:
+#   um          the C suites on UML from linux-source-6.1, kunit.py's
+#               default: one CPU, no preemption;
+#   x86_64-smp  the C suites on x86_64 under QEMU with SMP and PREEMPT on two
+#               vCPUs, the only place the concurrent-open case can catch a
+#               racy counter;
+#   rust-um     the Rust core's suite (#[kunit_tests]) on UML with Rust, from
+#               linux-source-7.3 inside the Debian 13 chroot (scripts/trixie.sh)
+#               with the rustc that Debian built 7.3 with.
 # Output: build/kunit/<config>/ (kunit.log is kunit.py's full output,
 # results.json its parsed results).
 set -euo pipefail
@@ -23,57 +28,73 @@ fi
 
 need_pkgs linux-source-6.1 python3 gcc make flex bison bc libelf-dev \
 	qemu-system-x86
-echo "kunit: finding the kernel tree (the first run extracts it)"
-tree=$("$top/scripts/linux-src.sh")
 
-# Our files go into the tree as symlinks, so the build always sees the
-# working copy; only drivers/misc/{Kconfig,Makefile} are edited, once.
-dir=$tree/drivers/misc/hellodev
-mkdir -p "$dir"
-for f in kunit/Kconfig kunit/Makefile kunit/hellodev_kunit.c \
-	 common/hellodev.c common/hellodev.h; do
-	ln -sfn "$top/$f" "$dir/${f##*/}"
-done
+# link_tree TREE - make TREE build our suites. Our files go into it as
+# symlinks, so the build always sees the working copy: the C suite's flat
+# in drivers/misc/hellodev/, the Rust one's in kunit/, common/ and rust/
+# there, where its #[path]s find them as in this tree. Only
+# drivers/misc/{Kconfig,Makefile} are edited, once.
+link_tree() {
+	local tree=$1 dir=$1/drivers/misc/hellodev f kconfig makefile tmp
+	local source_line='source "drivers/misc/hellodev/Kconfig"'
+	local obj_line="obj-\$(CONFIG_HELLODEV_KUNIT_TEST) += hellodev/"
+	local rust_obj_line="obj-\$(CONFIG_HELLODEV_RUST_KUNIT_TEST) += hellodev/"
 
-kconfig=$tree/drivers/misc/Kconfig
-source_line='source "drivers/misc/hellodev/Kconfig"'
-if ! grep -qxF "$source_line" "$kconfig"; then
-	# Inside the "Misc devices" menu: before its closing endmenu, the last.
-	tmp=$(mktemp "$kconfig.XXXXXX")
-	awk -v line="$source_line" '
-		{ lines[NR] = $0; if ($0 == "endmenu") last = NR }
-		END {
-			if (!last) exit 1
-			for (i = 1; i <= NR; i++) {
-				if (i == last) print line
-				print lines[i]
-			}
-		}' "$kconfig" >"$tmp" || {
-		rm -f "$tmp"
-		echo "kunit: no endmenu in $kconfig" >&2
-		exit 1
-	}
-	chmod --reference="$kconfig" "$tmp"
-	mv "$tmp" "$kconfig"
-fi
+	mkdir -p "$dir/kunit" "$dir/common" "$dir/rust"
+	for f in kunit/Kconfig kunit/Makefile kunit/hellodev_kunit.c \
+		 common/hellodev.c common/hellodev.h; do
+		ln -sfn "$top/$f" "$dir/${f##*/}"
+	done
+	for f in kunit/hellodev_rust_kunit.rs common/hellodev.rs rust/*.rs; do
+		ln -sfn "$top/$f" "$dir/$f"
+	done
 
-makefile=$tree/drivers/misc/Makefile
-obj_line="obj-\$(CONFIG_HELLODEV_KUNIT_TEST) += hellodev/"
-if ! grep -qxF "$obj_line" "$makefile"; then
-	echo "$obj_line" >>"$makefile"
-fi
+	kconfig=$tree/drivers/misc/Kconfig
+	if ! grep -qxF "$source_line" "$kconfig"; then
+		# Inside the "Misc devices" menu: before its closing endmenu,
+		# the last.
+		tmp=$(mktemp "$kconfig.XXXXXX")
+		awk -v line="$source_line" '
+			{ lines[NR] = $0; if ($0 == "endmenu") last = NR }
+			END {
+				if (!last) exit 1
+				for (i = 1; i <= NR; i++) {
+					if (i == last) print line
+					print lines[i]
+				}
+			}' "$kconfig" >"$tmp" || {
+			rm -f "$tmp"
+			echo "kunit: no endmenu in $kconfig" >&2
+			exit 1
+		}
+		chmod --reference="$kconfig" "$tmp"
+		mv "$tmp" "$kconfig"
+	fi
+
+	makefile=$tree/drivers/misc/Makefile
+	if ! grep -qxF "$obj_line" "$makefile"; then
+		echo "$obj_line" >>"$makefile"
+	fi
+	if ! grep -qxF "$rust_obj_line" "$makefile"; then
+		echo "$rust_obj_line" >>"$makefile"
+	fi
+}
 
 total_passed=0
 total_failed=0
 total_skipped=0
 status=0
 
-# run_config NAME HOW KUNIT_PY_ARGS... - build, boot and count one kernel.
+# run_config NAME TREE KUNITCONFIG HOW KUNIT_PY_ARGS... - build, boot and
+# count one kernel, from TREE; one in build/trixie/ runs in that chroot.
 run_config() {
-	local name=$1 how=$2 dir=$out/$1 log json counts rc=0
-	local passed failed skipped
+	local name=$1 tree=$2 kunitconfig=$3 how=$4 dir=$out/$1 log json counts rc=0
+	local passed failed skipped run=()
 
-	shift 2
+	shift 4
+	case $tree in
+	"$build"/src/linux-source-7.*) run=("$top/scripts/trixie.sh" run) ;;
+	esac
 	log=$dir/kunit.log
 	json=$dir/results.json
 	mkdir -p "$dir"
@@ -81,12 +102,10 @@ run_config() {
 	rm -f "$json"
 	echo "kunit: $name: configuring, building and booting $how;" \
 	     "output in ${log#"$top"/}"
-	(
-		cd "$tree"
-		PYTHONUNBUFFERED=1 python3 tools/testing/kunit/kunit.py run \
-			--kunitconfig="$top/kunit/.kunitconfig" \
-			--build_dir="$dir" --jobs="$(nproc)" --json="$json" "$@"
-	) 2>&1 | tee "$log" || rc=$?
+	"${run[@]}" env PYTHONUNBUFFERED=1 python3 \
+		"$tree/tools/testing/kunit/kunit.py" run \
+		--kunitconfig="$kunitconfig" --build_dir="$dir" \
+		--jobs="$(nproc)" --json="$json" "$@" 2>&1 | tee "$log" || rc=$?
 
 	# Count the leaves of the parsed result tree. kunit.py turns a test
 	# with subtests into a group, so a parameterised case counts once per
@@ -135,10 +154,23 @@ run_config() {
 	total_skipped=$((total_skipped + skipped))
 }
 
-run_config um "UML (a cold build takes about 2 minutes)"
-run_config x86_64-smp "x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
+echo "kunit: finding the kernel trees (the first run extracts them)"
+tree61=$("$top/scripts/linux-src.sh" 6.1)
+link_tree "$tree61"
+run_config um "$tree61" "$top/kunit/.kunitconfig" \
+	"UML (a cold build takes about 2 minutes)"
+run_config x86_64-smp "$tree61" "$top/kunit/.kunitconfig" \
+	"x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
 	--arch=x86_64 --kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_PREEMPT=y \
 	--qemu_args="-smp 2 -accel tcg,thread=multi"
+# The Rust suite needs the rustc Debian built 7.3 with, which need_kernel
+# installs in the chroot with the 7.3 kernel.
+need_kernel 7.3
+tree73=$("$top/scripts/linux-src.sh" 7.3)
+link_tree "$tree73"
+run_config rust-um "$tree73" "$top/kunit/rust.kunitconfig" \
+	"UML with Rust, in the Debian 13 chroot (a cold build takes about 3 minutes)" \
+	'hellodev*'
 
 echo "kunit: $total_passed passed, $total_failed failed, $total_skipped skipped"
 exit "$status"
