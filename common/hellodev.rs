@@ -125,7 +125,12 @@ fn escape(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
         } else if let Some(to) = named {
             &[b'\\', to]
         } else {
-            &[b'\\', b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)]
+            &[
+                b'\\',
+                b'0' + (c >> 6),
+                b'0' + ((c >> 3) & 7),
+                b'0' + (c & 7),
+            ]
         };
         out.get_mut(n..n + esc.len())?.copy_from_slice(esc);
         n += esc.len();
@@ -141,7 +146,11 @@ fn check_name(name: &CStr, modname: &CStr) -> Result {
         return Err(EINVAL);
     }
     if bytes.len() > NAME_MAX {
-        print::err!(modname, "name is {} characters long; the limit is {NAME_MAX}\n", bytes.len());
+        print::err!(
+            modname,
+            "name is {} characters long; the limit is {NAME_MAX}\n",
+            bytes.len()
+        );
         return Err(EINVAL);
     }
     if bytes.iter().all(|&c| name_char_ok(c)) && bytes[0] != b'.' {
@@ -149,10 +158,12 @@ fn check_name(name: &CStr, modname: &CStr) -> Result {
     }
     // The name as C's "%*pE" shows it, which may not be UTF-8: as bytes.
     const HEAD: &[u8] = b"name \"";
-    const TAIL: &[u8] = b"\" is not allowed; use only A-Z a-z 0-9 _ - . and do not start with '.'\n\0";
+    const TAIL: &[u8] =
+        b"\" is not allowed; use only A-Z a-z 0-9 _ - . and do not start with '.'\n\0";
     let mut msg = [0u8; HEAD.len() + 4 * NAME_MAX + TAIL.len()];
     msg[..HEAD.len()].copy_from_slice(HEAD);
-    let n = HEAD.len() + escape(bytes, &mut msg[HEAD.len()..HEAD.len() + 4 * NAME_MAX]).ok_or(EINVAL)?;
+    let n = HEAD.len()
+        + escape(bytes, &mut msg[HEAD.len()..HEAD.len() + 4 * NAME_MAX]).ok_or(EINVAL)?;
     msg[n..n + TAIL.len()].copy_from_slice(TAIL);
     let msg = CStr::from_bytes_with_nul(&msg[..n + TAIL.len()]).map_err(|_| EINVAL)?;
     print::print_err_bytes(modname, msg);
@@ -196,7 +207,11 @@ impl Hellodev {
             return Err(EINVAL);
         }
         if greeting.len() > GREETING_MAX {
-            print::err!(name, "greeting is {} bytes long; the limit is {GREETING_MAX}\n", greeting.len());
+            print::err!(
+                name,
+                "greeting is {} bytes long; the limit is {GREETING_MAX}\n",
+                greeting.len()
+            );
             return Err(EINVAL);
         }
 
@@ -329,7 +344,11 @@ mod tests {
             len,
             pos,
             count,
-            want: if want < 0 { Err(want as c_int) } else { Ok(want as usize) },
+            want: if want < 0 {
+                Err(want as c_int)
+            } else {
+                Ok(want as usize)
+            },
         }
     }
 
@@ -458,7 +477,12 @@ mod tests {
         want_len: usize,
     }
 
-    const fn bad(desc: &'static str, name: &'static CStr, greeting: Option<&'static CStr>, len: usize) -> SetupCase {
+    const fn bad(
+        desc: &'static str,
+        name: &'static CStr,
+        greeting: Option<&'static CStr>,
+        len: usize,
+    ) -> SetupCase {
         SetupCase {
             desc,
             name: Some(name),
@@ -502,13 +526,55 @@ mod tests {
     }
 
     const SETUP_GOOD_CASES: [SetupCase; 7] = [
-        good("no name: module name", None, Some(c"Hello from C"), 0, MODNAME, 13),
+        good(
+            "no name: module name",
+            None,
+            Some(c"Hello from C"),
+            0,
+            MODNAME,
+            13,
+        ),
         good("32-byte name", Some(NAME_32), Some(c"Hi"), 0, NAME_32, 3),
-        good("name rust_mydev", Some(c"rust_mydev"), Some(c"Hi"), 0, c"rust_mydev", 3),
-        good("name a.b-c_9", Some(c"a.b-c_9"), Some(c"Hi"), 0, c"a.b-c_9", 3),
-        good("1-byte greeting", Some(c"hellodev"), Some(c"x"), 0, c"hellodev", 2),
-        good("4095-byte greeting", Some(c"hellodev"), None, 4095, c"hellodev", 4096),
-        good("UTF-8 greeting", Some(c"rust_mydev"), Some(RUST_GREETING), 0, c"rust_mydev", 21),
+        good(
+            "name rust_mydev",
+            Some(c"rust_mydev"),
+            Some(c"Hi"),
+            0,
+            c"rust_mydev",
+            3,
+        ),
+        good(
+            "name a.b-c_9",
+            Some(c"a.b-c_9"),
+            Some(c"Hi"),
+            0,
+            c"a.b-c_9",
+            3,
+        ),
+        good(
+            "1-byte greeting",
+            Some(c"hellodev"),
+            Some(c"x"),
+            0,
+            c"hellodev",
+            2,
+        ),
+        good(
+            "4095-byte greeting",
+            Some(c"hellodev"),
+            None,
+            4095,
+            c"hellodev",
+            4096,
+        ),
+        good(
+            "UTF-8 greeting",
+            Some(c"rust_mydev"),
+            Some(RUST_GREETING),
+            0,
+            c"rust_mydev",
+            21,
+        ),
     ];
 
     static_assert!(NAME_32.count_bytes() == NAME_MAX);

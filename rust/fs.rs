@@ -31,7 +31,8 @@ pub(crate) fn llseek_size(
     // SAFETY: `file` is borrowed, so it is a valid file for the whole call;
     // `generic_file_llseek_size()` takes the file's `f_lock` itself where
     // it needs it, and touches nothing else of the file but `f_pos`.
-    let pos = unsafe { bindings::generic_file_llseek_size(file.as_ptr(), offset, whence, maxsize, size) };
+    let pos =
+        unsafe { bindings::generic_file_llseek_size(file.as_ptr(), offset, whence, maxsize, size) };
     if pos < 0 {
         // A negative position is an errno: `-EINVAL` or `-ENXIO`.
         Err(Error::from_errno(pos as c_int))

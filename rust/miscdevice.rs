@@ -179,6 +179,8 @@ impl<T: MiscDevice> Attribute<T> {
     ) -> Self {
         Self {
             attr: bindings::device_attribute {
+                // With lockdep, `struct attribute` has more fields.
+                #[allow(clippy::needless_update)]
                 attr: bindings::attribute {
                     name: name.as_ptr().cast::<c_char>(),
                     mode: 0o444,

@@ -78,7 +78,9 @@ impl Text {
     /// shows the value in use, and returns its value.
     pub(crate) fn get_or_set(&self, value: &'static CStr) -> &'static CStr {
         // INVARIANT: `value` is a `'static` C string.
-        let _ = self.0.cmpxchg(core::ptr::null(), value.as_ptr().cast(), Relaxed);
+        let _ = self
+            .0
+            .cmpxchg(core::ptr::null(), value.as_ptr().cast(), Relaxed);
         self.get().unwrap_or(value)
     }
 
