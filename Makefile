@@ -15,8 +15,9 @@ NO_RUST = $(strip $(if $(shell grep -sx CONFIG_RUST=y \
 	(rust/libkernel.rmeta): see the README),$(KREL) is built \
 	without CONFIG_RUST))
 
-# Kernel the VM boots (Debian's linux-image-amd64) and the demo's frontend.
-KERNEL ?= 6.1
+# Kernel the VM boots (6.1 by default; 7.3 for the demo of VARIANT=rust) and
+# the demo's frontend.
+KERNEL ?=
 VARIANT ?= misc
 
 .PHONY: all modules install dkms-install dkms-remove demo check kunit vmtest \

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Every hellodev test: the static gates (checkpatch --strict, kernel-doc, the
-# shell linter, W=1 and sparse for each kernel), the KUnit suites, the
-# conformance suite in each booted kernel (Debian 12's 6.1 and 6.12 from
-# bookworm-backports), DKMS and modprobe, the demo of each frontend, and
-# make check-debug (scripts/check-debug.sh: the suite, fault injection and
-# load/unload cycles on a KASAN/lockdep/kmemleak build of 6.1).
-# Ends with "N passed, N failed, N skipped".
+# shell linter, W=1 and sparse for each kernel; rustfmt, clippy, doc and
+# SAFETY comments for the Rust twin, each proved able to fail), the KUnit
+# suites (C and Rust), the conformance suite in each booted kernel (Debian
+# 12's 6.1, 6.12 from bookworm-backports and Debian 13's 7.3 from
+# trixie-backports, the only one with Rust), DKMS and modprobe, the demo of
+# each frontend, and make check-debug (scripts/check-debug.sh: the suite,
+# fault injection and load/unload cycles on a KASAN/lockdep/kmemleak build of
+# 6.1). Ends with "N passed, N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-read -ra kernels <<<"${KERNELS:-6.1 6.12}"
+read -ra kernels <<<"${KERNELS:-6.1 6.12 7.3}"
 pass=0
 fail=0
 skip=0
@@ -33,6 +35,12 @@ check() {
 		failed+=("$name")
 	fi
 	rm -f "$log"
+}
+
+# skip NAME REASON - a check that cannot run here, and why.
+skip() {
+	printf 'ok - %s # SKIP %s\n' "$1" "$2"
+	skip=$((skip + 1))
 }
 
 # add_counts LINE - add "...: N passed, N failed, N skipped" to the totals.
@@ -73,32 +81,33 @@ quiet() {
 	local log rc=0
 
 	log=$("$@" 2>&1) || rc=$?
-	log=$(grep -v '^Skipping BTF generation' <<<"$log" || true)
+	log=$(grep -Ev '^(Skipping BTF generation|hellodev: not building hellodev_rust\.ko: .* without CONFIG_RUST$)' <<<"$log" || true)
 	if [ "$rc" -ne 0 ] || [ -n "$log" ]; then
 		printf '%s\n' "$log"
 		return 1
 	fi
 }
 
-# vm_job CMD [VM.SH ARG]... - boot $rel with a job that runs CMD, and a
-# /hang that never returns; print vm.sh's exit status.
+# vm_job REL CMD [VM.SH ARG]... - boot kernel REL with a job that runs CMD,
+# and a /hang that never returns; print vm.sh's exit status.
 vm_job() {
-	local stage rc=0
+	local stage rc=0 r=$1
 
 	stage=$(mktemp -d "$build/vmjob.XXXXXX")
 	mkdir -p "$stage/hellodev"
-	printf '#!/bin/sh\n%s\n' "$1" >"$stage/hellodev/run.sh"
+	printf '#!/bin/sh\n%s\n' "$2" >"$stage/hellodev/run.sh"
 	printf '#!/bin/busybox sh\nexec /bin/busybox sleep 100000\n' >"$stage/hang"
 	chmod +x "$stage/hellodev/run.sh" "$stage/hang"
-	shift
-	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$stage/out" "$@" >&2 || rc=$?
+	shift 2
+	"$top/scripts/vm.sh" -k "$r" -s "$stage" -o "$stage/out" "$@" >&2 || rc=$?
 	rm -rf "$stage"
 	echo "$rc"
 }
 
-# gate_fails CMD - the guest log gate must fail a run whose job runs CMD.
+# gate_fails REL CMD - the guest log gate must fail a run of kernel REL
+# whose job runs CMD.
 gate_fails() {
-	[ "$(vm_job "$1" -t 120)" -eq 3 ]
+	[ "$(vm_job "$1" "$2" -t 120)" -eq 3 ]
 }
 
 # boot_hang_fails - a guest that never starts its job (its init hangs) must
@@ -106,11 +115,13 @@ gate_fails() {
 boot_hang_fails() {
 	local start=$SECONDS rc
 
-	rc=$(vm_job true -t 600 -B 30 -a rdinit=/hang)
+	rc=$(vm_job "$rel" true -t 600 -B 30 -a rdinit=/hang)
 	echo "vm.sh exited $rc after $((SECONDS - start)) s"
 	[ "$rc" -eq 4 ] && [ $((SECONDS - start)) -lt 300 ]
 }
 
+# demo_shows_seed VARIANT KERNEL - the seed's session: the greeting three
+# times, opens 1, 2 and 3 logged, and last the log with the (exit) line.
 demo_shows_seed() {
 	local out n
 
@@ -120,6 +131,48 @@ demo_shows_seed() {
 	for n in 1 2 3; do
 		grep -q "rust_mydev: Opened the file $n times$" <<<"$out" || return 1
 	done
+	tail -n 1 <<<"$out" | grep -q 'rust_mydev: .*(exit)$'
+}
+
+# mutant NAME FILE SED - print a copy of the module sources in
+# build/gates/NAME/ in which sed script SED changed FILE.
+mutant() {
+	local dir=$build/gates/$1
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp -r "$top"/{Kbuild,common,variants,rust,kunit} "$dir/"
+	sed -i "$3" "$dir/$2"
+	if cmp -s "$top/$2" "$dir/$2"; then
+		echo "the mutation of $2 changed nothing"
+		return 1
+	fi
+	printf '%s\n' "$dir"
+}
+
+# rust_gate_fails GATE FILE SED - scripts/rust-gates.sh GATE must fail on
+# FILE changed by SED.
+rust_gate_fails() {
+	local dir
+
+	dir=$(mutant "$1" "$2" "$3") || return 1
+	if "$top/scripts/rust-gates.sh" "$1" "$dir/$2"; then
+		echo "the $1 gate passed $2 changed by '$3'"
+		return 1
+	fi
+}
+
+# build_gate_fails NAME FILE SED MAKEARGS... - a build of the module sources
+# for $rust_rel with MAKEARGS must print warnings once SED changed FILE.
+build_gate_fails() {
+	local dir out
+
+	dir=$(mutant "$1" "$2" "$3") || return 1
+	shift 3
+	out=$("$top/scripts/trixie.sh" run make -s -C "/usr/src/linux-headers-$rust_rel" \
+		M="$dir" modules "$@" 2>&1 | grep -v '^Skipping BTF generation' || true)
+	printf '%s\n' "$out"
+	[ -n "$out" ]
 }
 
 mkdir -p "$build"
@@ -127,9 +180,17 @@ start=$(date +%s)
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 sparse shellcheck bc flex bison \
 	python3 perl xz-utils dkms libelf-dev
 rels=()
+host_kernels=()
+rust_rel=
 for k in "${kernels[@]}"; do
 	need_kernel "$k"
-	rels+=("$(kernel_release "$k")")
+	r=$(kernel_release "$k")
+	rels+=("$r")
+	if in_chroot_kernel "$r"; then
+		rust_rel=$r
+	else
+		host_kernels+=("$k")
+	fi
 done
 rel=${rels[0]}
 src=$("$top/scripts/linux-src.sh")
@@ -151,34 +212,79 @@ check "kernel-doc on every non-static function" "$top/scripts/kdoc-cover.sh" \
 # shellcheck disable=SC2046 # one word per file
 check "shellcheck" shellcheck -x $(git ls-files 'scripts/*.sh' .ci/run)
 
+if [ -n "$rust_rel" ]; then
+	rs_sources=$(git ls-files '*.rs')
+	# shellcheck disable=SC2086 # one word per file
+	{
+		check "rustfmt --check with the kernel's .rustfmt.toml" \
+			"$top/scripts/rust-gates.sh" fmt $rs_sources
+		check "Rust: a //! comment on every file, /// on every public item" \
+			"$top/scripts/rust-gates.sh" docs $rs_sources
+		check "Rust: // SAFETY: on every unsafe block, # Safety on every unsafe fn" \
+			"$top/scripts/rust-gates.sh" safety $rs_sources
+	}
+fi
+
 # Rebuild from scratch so W=1 sees every file; sparse then checks them all.
+# The kernel with Rust builds with clippy too, and must build the Rust twin.
 for r in "${rels[@]}"; do
 	rm -rf "$build/kmod/$r"
-	check "$r: build with W=1, no warnings" \
-		quiet make -s modules KDIR="/usr/src/linux-headers-$r" W=1
-	check "$r: sparse (C=2), no warnings" \
-		quiet make -s modules KDIR="/usr/src/linux-headers-$r" C=2
+	if [ "$r" = "$rust_rel" ]; then
+		check "$r: build with W=1 and CLIPPY=1, no warnings" \
+			quiet kmake "$r" -s modules W=1 CLIPPY=1
+		check "$r: the build made hellodev_rust.ko" \
+			test -e "$build/kmod/$r/hellodev_rust.ko"
+		# checker-valid.sh, in the kernel source, not in Debian's headers.
+		skip "$r: sparse (C=2), no warnings" \
+			"7.3 needs a sparse that knows __typeof_unqual__; Debian 13's sparse 0.6.4 does not"
+	else
+		check "$r: build with W=1, no warnings" \
+			quiet kmake "$r" -s modules W=1
+		check "$r: sparse (C=2), no warnings" \
+			quiet kmake "$r" -s modules C=2
+	fi
 done
+
+# Each Rust gate must fail on sources that break it.
+if [ -n "$rust_rel" ]; then
+	check "the rustfmt gate fails on a misformatted line" rust_gate_fails fmt \
+		common/hellodev.rs 's/^pub(crate) const NAME_MAX: usize = 32;/pub(crate) const NAME_MAX : usize=32;/'
+	check "the doc gate fails on an item without a /// comment" rust_gate_fails docs \
+		common/hellodev.rs '/^\/\/\/ Longest node name, in bytes\.$/d'
+	check "the SAFETY gate fails on an unsafe block without // SAFETY:" \
+		rust_gate_fails safety rust/cred.rs 's/SAFETY:/Note:/'
+	check "the clippy build fails on an unsafe block without // SAFETY:" \
+		build_gate_fails clippy rust/cred.rs 's/SAFETY:/Note:/' W=1 CLIPPY=1
+	# shellcheck disable=SC2016 # a sed script, not the shell's
+	check "the W=1 build fails on a public Rust item without docs" \
+		build_gate_fails w1 variants/rust_misc.rs '$a pub fn undocumented() {}' W=1
+fi
 
 suite kunit "$top/scripts/kunit.sh"
 for k in "${kernels[@]}"; do
 	suite "vmtest-$k" env KERNEL="$k" "$top/scripts/vmtest.sh"
 done
-suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
+# DKMS runs on this machine, whose compiler cannot build for Debian 13's
+# kernel: it covers this machine's kernels.
+suite dkms env KERNELS="${host_kernels[*]}" "$top/scripts/dkmstest.sh"
 for k in "${kernels[@]}"; do
 	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
 done
 
 suite check-debug "$top/scripts/check-debug.sh"
 
-check "guest log gate fails a run that logs a Call Trace" \
-	gate_fails 'echo l >/proc/sysrq-trigger'
-check "guest log gate fails a run with a taint other than O and E" \
-	gate_fails 'echo 1 >/proc/sys/kernel/tainted'
+for r in "$rel" ${rust_rel:+"$rust_rel"}; do
+	check "$r: guest log gate fails a run that logs a Call Trace" \
+		gate_fails "$r" 'echo l >/proc/sysrq-trigger'
+	check "$r: guest log gate fails a run with a taint other than O and E" \
+		gate_fails "$r" 'echo 1 >/proc/sys/kernel/tainted'
+done
 check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
 	boot_hang_fails
 for k in "${kernels[@]}"; do
-	for v in misc cdev debugfs; do
+	variants=(misc cdev debugfs)
+	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust)
+	for v in "${variants[@]}"; do
 		check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \
 			demo_shows_seed "$v" "$k"
 	done

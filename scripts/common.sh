@@ -8,6 +8,7 @@ build="$top/build"
 # The Debian 13 chroot that builds for Debian 13's kernel (scripts/trixie.sh).
 trixie="$build/trixie"
 # Slow results kept across clones: downloaded packages, the Rust metadata.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 cache=${HELLODEV_CACHE:-/var/cache/hellodev}
 
 say() {

@@ -2,18 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 # The seed's session through one hellodev frontend, in Debian's own kernel
 # under QEMU: load with the seed's name and greeting, read three times, show
-# the log, unload. Prints only the commands and their output.
+# the log, unload, and show the log once more, with its (exit) line. Prints
+# only the commands and their output. VARIANT=rust, the Rust twin, needs a
+# kernel with Rust: it boots Debian 13's 7.3 unless KERNEL says otherwise.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 variant=${VARIANT:-misc}
+series=${KERNEL:-6.1}
 case $variant in
 misc | cdev) node=/dev/rust_mydev ;;
 debugfs) node=/sys/kernel/debug/rust_mydev/greeting ;;
-*) die "VARIANT must be misc, cdev or debugfs, not '$variant'" ;;
+rust)
+	node=/dev/rust_mydev
+	series=${KERNEL:-7.3}
+	;;
+*) die "VARIANT must be misc, cdev, debugfs or rust, not '$variant'" ;;
 esac
-series=${KERNEL:-6.1}
 
 mkdir -p "$build"
 need_pkgs "${VM_PKGS[@]}"
@@ -26,6 +32,8 @@ out="$build/demo/$variant"
 stage="$out/stage"
 rm -rf "$stage"
 mkdir -p "$stage/hellodev"
+[ -e "$kmod/hellodev_$variant.ko" ] ||
+	die "no hellodev_$variant.ko for $rel (see $build/kbuild.log): VARIANT=rust needs a kernel with Rust, KERNEL=7.3"
 cp "$kmod/hellodev_$variant.ko" "$stage/hellodev/"
 cat >"$stage/hellodev/run.sh" <<RUN
 #!/bin/sh
@@ -40,6 +48,7 @@ run "cat $node"
 run "cat $node"
 run "dmesg | grep rust_mydev"
 run "rmmod hellodev_$variant"
+run "dmesg | grep rust_mydev"
 RUN
 chmod +x "$stage/hellodev/run.sh"
 

@@ -32,6 +32,7 @@ config_text() {
 want_rustc=$(config_text CONFIG_RUSTC_VERSION_TEXT)
 want_bindgen=$(config_text CONFIG_BINDGEN_VERSION_TEXT)
 cc=$(config_text CONFIG_CC_VERSION_TEXT | cut -d' ' -f1)
+# shellcheck disable=SC2016 # dpkg-query's format fields, not the shell's
 kpkg=$("$top/scripts/trixie.sh" run dpkg-query -W -f='${Version}' "linux-headers-$rel")
 
 # debian_version PACKAGE UPSTREAM - the version of PACKAGE in the chroot's
@@ -46,6 +47,7 @@ debian_version() {
 
 # installed PACKAGE - its installed version in the chroot, or nothing.
 installed() {
+	# shellcheck disable=SC2016 # dpkg-query's format fields
 	"$top/scripts/trixie.sh" run dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null |
 		sed -n 's/^install ok installed //p'
 }

@@ -94,6 +94,7 @@ setup() {
 # bpo_dep META PREFIX - the package META depends on in trixie-backports whose
 # name starts with PREFIX.
 bpo_dep() {
+	# shellcheck disable=SC2016 # run by the chroot's shell
 	in_chroot sh -c '
 		ver=$(apt-cache madison "$1" | awk -F " *[|] *" "\$3 ~ /trixie-backports/ { print \$2; exit }")
 		[ -n "$ver" ] || exit 1
