@@ -578,7 +578,7 @@ static double scale_run(struct group *g, const struct target *t, int fd,
 	return rate;
 }
 
-static int write_file(const char *path, const char *text, int flags)
+static int write_file_flags(const char *path, const char *text, int flags)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
 	ssize_t n = 0;
@@ -800,7 +800,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	for (e = 0; e < NEVENTS; e++) {
 		snprintf(trig, sizeof(trig), TRACEFS "/events/%s/%s/trigger",
 			 alloc_events[e].sys, alloc_events[e].name);
-		err = write_file(trig, hist_trigger(&alloc_events[e]), O_TRUNC);
+		err = write_file_flags(trig, hist_trigger(&alloc_events[e]), O_TRUNC);
 		if (err)
 			record_error("%s: %s", trig, strerror(-err));
 	}
@@ -815,7 +815,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	for (e = 0; e < NEVENTS; e++) {
 		snprintf(trig, sizeof(trig), TRACEFS "/events/%s/%s/trigger",
 			 alloc_events[e].sys, alloc_events[e].name);
-		write_file(trig, "", O_TRUNC);
+		write_file_flags(trig, "", O_TRUNC);
 	}
 	atomic_store(step, 4);
 	waitpid(pid, &status, 0);

@@ -171,19 +171,6 @@ static void ktap(const char *name, bool skipped, const char *why)
 	failed = false;
 }
 
-/* Write @text to @path: 0 or -errno. */
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* Whether a line of @file has the blank-separated word @word. */
 static bool file_has_word(const char *file, const char *word)
 {

@@ -2211,30 +2211,6 @@ TEST(reads_of_every_size_and_fault_point_across_the_copy_threshold)
 	unload(_metadata, &fe_misc);
 }
 
-/*
- * The Rust twin is built only for kernels with Rust. Without its module
- * here, its variants are taken off the harness's lists, and a line says so:
- * they are not run, rather than reported as failures or skips.
- */
-static void drop_rust_variants_without_module(void)
-{
-	struct __fixture_variant_metadata *v, **link;
-	struct __fixture_metadata *f;
-
-	if (exists(fe_rust.ko))
-		return;
-	printf("# %s not here (a kernel without Rust): its variants are not run\n",
-	       fe_rust.ko);
-	for (f = __fixture_list; f; f = f->next) {
-		for (link = &f->variant; (v = *link);) {
-			if (!strcmp(v->name, fe_rust.tag))
-				*link = v->next;
-			else
-				link = &v->next;
-		}
-	}
-}
-
 #define main hellodev_harness_main
 TEST_HARNESS_MAIN
 #undef main

@@ -99,9 +99,9 @@ static const struct hd_frontend fe_debugfs = {
 
 /*
  * The Rust twin of the misc frontend (variants/rust_misc.rs), built only for
- * kernels with Rust; not every program tests it.
+ * kernels with Rust.
  */
-static const struct hd_frontend fe_rust __attribute__((unused)) = {
+static const struct hd_frontend fe_rust = {
 	.tag		= "rust",
 	.mod		= "hellodev_rust",
 	.ko		= "hellodev_rust.ko",
@@ -118,6 +118,17 @@ static const struct hd_frontend fe_rust __attribute__((unused)) = {
 static const struct hd_frontend *const all_frontends[] = {
 	&fe_misc, &fe_cdev, &fe_debugfs,
 };
+
+/* The frontend whose tag is @tag, C or Rust, or NULL. */
+static inline const struct hd_frontend *frontend_by_tag(const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
+		if (!strcmp(all_frontends[i]->tag, tag))
+			return all_frontends[i];
+	return strcmp(fe_rust.tag, tag) ? NULL : &fe_rust;
+}
 
 static inline void fmt_path(char *path, const char *fmt, const char *name)
 {
@@ -164,6 +175,21 @@ static inline bool kernel_at_least(int major, int minor)
 	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
 		return false;
 	return ma > major || (ma == major && mi >= minor);
+}
+
+/* Write @text to @path: 0 or -errno. */
+static inline int write_file(const char *path, const char *text)
+{
+	ssize_t len = strlen(text), n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : n == len ? 0 : -EIO;
 }
 
 /* Load the module file @ko with the parameters @params: 0 or -errno. */
@@ -224,5 +250,32 @@ static inline bool mod_wait_gone(const char *mod, int timeout_ms)
 		usleep(1000);
 	}
 }
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * The Rust twin is built only for kernels with Rust. Without its module
+ * here, its variants are taken off the harness's lists, and a line says so:
+ * they are not run, rather than reported as failures or skips.
+ */
+static inline void drop_rust_variants_without_module(void)
+{
+	struct __fixture_variant_metadata *v, **link;
+	struct __fixture_metadata *f;
+
+	if (exists(fe_rust.ko))
+		return;
+	printf("# %s not here (a kernel without Rust): its variants are not run\n",
+	       fe_rust.ko);
+	for (f = __fixture_list; f; f = f->next) {
+		for (link = &f->variant; (v = *link);) {
+			if (!strcmp(v->name, fe_rust.tag))
+				*link = v->next;
+			else
+				link = &v->next;
+		}
+	}
+}
+
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* HELLODEV_USER_H */
