@@ -9,7 +9,10 @@
  * path, and every load must be read at least once.
  *
  * Needs root and loads modules: run it in a throw-away VM. The cycles per
- * frontend are HELLODEV_RACE_CYCLES (default 200).
+ * frontend are HELLODEV_RACE_CYCLES (default 200); after each unload the
+ * readers go on for HELLODEV_RACE_HOLD_MS (default 0) before the next load:
+ * on a debug kernel, whose kobject releases come seconds late, what still
+ * refers to the unloaded module is opened then.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -290,7 +293,9 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 {
 	const struct hd_frontend *fe = variant->fe;
 	const char *env = getenv("HELLODEV_RACE_CYCLES");
+	const char *hold_env = getenv("HELLODEV_RACE_HOLD_MS");
 	int cycles = env ? atoi(env) : RACE_CYCLES;
+	int hold_ms = hold_env ? atoi(hold_env) : 0;
 	long retries = 0, slowest = 0;
 	long long t;
 	dev_t devt;
@@ -330,10 +335,13 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 		ASSERT_TRUE(mod_wait_gone(fe->mod, UNLOAD_TIMEOUT_MS));
 		if (now_ms() - t > slowest)
 			slowest = now_ms() - t;
+		usleep(hold_ms * 1000);
 	}
 	atomic_store(&self->stop, true);
-	TH_LOG("%s: %d cycles, %ld unload retries while busy, slowest unload %ld ms",
-	       fe->mod, cycles, retries, slowest);
+	TH_LOG("%s: %d cycles, %d ms of reads after each unload", fe->mod,
+	       cycles, hold_ms);
+	TH_LOG("%s: %ld unload retries while busy, slowest unload %ld ms",
+	       fe->mod, retries, slowest);
 	report(_metadata, "node", &self->dev);
 	if (self->mknod.allowed)
 		report(_metadata, "mknod node", &self->mknod);

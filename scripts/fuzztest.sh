@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Third-party clients against every node, in a booted Debian kernel:
+# Debian's stress-ng (its device stressor pointed at the node, as root and,
+# for the character devices loaded with mode=0444, as an unprivileged user;
+# its fstat stressor on the node's directory) and Debian's trinity (the node
+# as its victim file, 64- and 32-bit system calls: of its vfs group as an
+# unprivileged user, or, for debugfs, which only root can open, read-only
+# ones as root). After each frontend's run the node must still read
+# back exactly the greeting, open_count must be no smaller than before,
+# rmmod must work and leave nothing behind, and a new load must work.
+# Ends with "fuzztest <release>: N passed, N failed, N skipped"; the
+# operations each client did are in the log.
+#
+# usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (5),
+#                         HELLODEV_TRINITY_OPS (4000)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+series=${KERNEL:-6.1}
+seconds=${HELLODEV_FUZZ_SECONDS:-5}
+# System calls trinity makes per run.
+trinity_ops=${HELLODEV_TRINITY_OPS:-4000}
+need_pkgs "${VM_PKGS[@]}" stress-ng trinity
+need_kernel "$series"
+rel=$(kernel_release "$series")
+say "building the modules for $rel"
+kmod=$(build_modules "$series")
+
+out="$build/fuzztest/$rel"
+stage="$out/stage"
+rm -rf "$stage"
+mkdir -p "$stage/hellodev" "$stage/usr/bin"
+cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
+# The clients are dynamically linked: their libraries come along.
+for bin in /usr/bin/stress-ng /usr/bin/trinity; do
+	cp "$bin" "$stage/usr/bin/"
+	ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
+		while read -r lib; do
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done
+done
+
+cat >"$stage/hellodev/run.sh" <<RUN
+#!/bin/sh
+# Each frontend: its load parameters, its node, its open_count; then the
+# clients, then the checks. One TAP line per check; the plan comes last.
+secs=$seconds
+trinity_ops=$trinity_ops
+RUN
+cat >>"$stage/hellodev/run.sh" <<'RUN'
+export PATH=/usr/bin:/bin:/sbin
+n=0
+check() {
+	n=$((n + 1))
+	if eval "$2" >/dev/null 2>&1; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+	fi
+}
+as_user() {
+	su -s /bin/sh user -c "cd /tmp && $1"
+}
+# stress-ng's bogo ops of one stressor, from its --metrics-brief lines.
+bogo() {
+	sed -n "s/^.*\] *$1 *\([0-9][0-9]*\) .*/\1/p" "$2" | tail -n 1
+}
+mkdir -p /tmp && chmod 1777 /tmp
+for fe in misc cdev debugfs debugfs_full_proxy rust; do
+	mod=hellodev_${fe%_full_proxy}
+	[ -e "$mod.ko" ] || { echo "# $mod.ko not here: $fe is not run"; continue; }
+	name=hdf_$fe
+	params="name=$name"
+	case $fe in
+	misc | rust)
+		node=/dev/$name
+		count=/sys/class/misc/$name/open_count
+		params="$params mode=0444"
+		;;
+	cdev)
+		node=/dev/$name
+		count=/sys/class/hellodev/$name/open_count
+		params="$params mode=0444"
+		;;
+	debugfs*)
+		node=/sys/kernel/debug/$name/greeting
+		count=/sys/kernel/debug/$name/open_count
+		[ "$fe" = debugfs ] || params="$params full_proxy=1"
+		;;
+	esac
+	check "$fe: loads" "insmod $mod.ko $params"
+	before=$(cat "$count")
+
+	case $fe in
+	debugfs*)
+		echo "# $fe: stress-ng's device stressor takes /dev nodes only"
+		;;
+	*)
+		stress-ng --dev 1 --dev-file "$node" --timeout "${secs}s" \
+			--metrics-brief --temp-path /tmp >/tmp/sng.log 2>&1
+		rc=$?
+		check "$fe: stress-ng --dev-file as root finishes" "[ $rc -eq 0 ]"
+		check "$fe: stress-ng's device stressor opened the node" \
+			"[ $(cat "$count") -gt $before ]"
+		echo "# $fe: stress-ng dev, root: $(bogo dev /tmp/sng.log) bogo ops, $(($(cat "$count") - before)) opens of the node"
+		;;
+	esac
+	stress-ng --fstat 1 --fstat-dir "$(dirname "$node")" \
+		--timeout "${secs}s" --metrics-brief --temp-path /tmp \
+		>/tmp/sng.log 2>&1
+	rc=$?
+	check "$fe: stress-ng --fstat-dir as root finishes" "[ $rc -eq 0 ]"
+	echo "# $fe: stress-ng fstat, root: $(bogo fstat /tmp/sng.log) bogo ops"
+	case $fe in
+	debugfs*)
+		# debugfs is root-only (0700) and so is the file (0400): only
+		# root can open it, so trinity runs as root, with read-only
+		# calls only.
+		who=root
+		calls="-c read -c pread64 -c readv -c preadv -c preadv2 -c lseek -c llseek -c newfstat -c fstat64 -c statx -c poll -c ppoll -c select -c mmap -c ioctl -c fcntl -c dup -c close"
+		;;
+	*)
+		as_user "stress-ng --dev 1 --dev-file $node --timeout ${secs}s --metrics-brief --temp-path /tmp" \
+			>/tmp/sng.log 2>&1
+		rc=$?
+		check "$fe: stress-ng --dev-file as a user finishes" "[ $rc -eq 0 ]"
+		echo "# $fe: stress-ng dev, user: $(bogo dev /tmp/sng.log) bogo ops"
+		who=user
+		calls="-g vfs"
+		;;
+	esac
+	# Trinity picks 64- and 32-bit calls alike. Its file descriptors: the
+	# victim's, and its own test files; no fanotify, whose permission
+	# events taint the kernel (X) by design.
+	cmd="trinity -q -l off -V $node $calls -x fanotify_init -x fanotify_mark --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,memfd,drm -C 2 -N $trinity_ops"
+	mid=$(cat "$count")
+	if [ $who = user ]; then
+		as_user "$cmd" >/tmp/trinity.log 2>&1
+	else
+		(cd /tmp && $cmd --dangerous) >/tmp/trinity.log 2>&1
+	fi
+	ran=$(sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' /tmp/trinity.log | tail -n 1)
+	check "$fe: trinity, 64- and 32-bit calls on the node as $who, makes its $trinity_ops" \
+		"[ ${ran:-0} -ge $trinity_ops ]"
+	echo "# $fe: trinity as $who: $(grep -o 'Ran [0-9]* syscalls.*' /tmp/trinity.log | tail -n 1); $(($(cat "$count") - mid)) opens of the node"
+
+	check "$fe: the node reads back exactly the greeting" \
+		"[ \"\$(cat $node)\" = 'Hello from C' ]"
+	after=$(cat "$count")
+	check "$fe: open_count went from $before to $after, no smaller" \
+		"[ $after -ge $before ]"
+	check "$fe: rmmod works" "rmmod $mod"
+	check "$fe: nothing is left" \
+		"[ ! -e $node ] && [ ! -e $count ] && [ ! -e /sys/module/$mod ]"
+	check "$fe: a new load works and reads" \
+		"insmod $mod.ko $params && [ \"\$(cat $node)\" = 'Hello from C' ] && rmmod $mod"
+done
+echo "1..$n"
+RUN
+chmod +x "$stage/hellodev/run.sh"
+
+say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 20)) s)"
+set +e
+"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 1800
+vm_rc=$?
+set -e
+cat "$out/job.log"
+gate=pass
+if [ "$vm_rc" -eq 3 ] || [ "$vm_rc" -eq 4 ]; then
+	gate=fail
+fi
+ktap_summary "fuzztest $rel" "$out/job.log" "$gate"
