@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The conformance suite, fault injection over every init step, load/unload
-# cycles, lockdown and a debugfs=off boot, all on a KASAN/lockdep/kmemleak
-# debug kernel built from linux-source-6.1 (cached under build/debug-kernel/).
+# cycles, lockdown, a debugfs=off boot and load/unload races, all on a
+# KASAN/lockdep/kmemleak debug kernel built from linux-source-6.1 (cached
+# outside the clone, in $HELLODEV_CACHE/debug-kernel/<hash of its inputs>/).
 # Ends with "check-debug: N passed, N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -10,13 +11,26 @@ set -euo pipefail
 
 fragment=$top/scripts/debug.config
 jobs=$(nproc)
+# Load/unload cycles under readers, per frontend (200 on Debian's kernels);
+# after each unload the readers go on for 4 s, as long as a delayed kobject
+# release can keep something of the module alive.
+race_cycles=20
 
-# kernel_patch - the one fix the debug kernel carries. Fault injection in
-# class_create() makes kset_register() fail, and 6.1 then leaks the kset's
-# name (kmemleak finds it); upstream fixed it in v6.2 (1662cea4623f "kset:
-# fix memory leak when kset_register() returns error"), not in 6.1.y. The
-# kernel built here calls kset_register() only from drivers/base/{bus,class}.c,
-# which do not free the name themselves, so freeing it here is safe.
+# kernel_patch - the two fixes the debug kernel carries.
+# 1. Fault injection in class_create() makes kset_register() fail, and 6.1
+#    then leaks the kset's name (kmemleak finds it); upstream fixed it in
+#    v6.2 (1662cea4623f "kset: fix memory leak when kset_register() returns
+#    error"), not in 6.1.y. The kernel built here calls kset_register() only
+#    from drivers/base/{bus,class}.c, which do not free the name themselves,
+#    so freeing it here is safe.
+# 2. debugfs WARNs ("debugfs file owner did not clean up at exit") when an
+#    open comes between delete_module() dropping the owner's last reference
+#    (refcnt 0, module_refcount() -1) and marking it MODULE_STATE_GOING: the
+#    open fails with ENXIO, as it should, but the WARN fails the log gate of
+#    the load/unload races. Still so in 7.3; not fixed upstream. Once the
+#    owner's try_module_get() has failed on a live module, its refcnt is 0
+#    and stays 0 (only atomic_inc_not_zero() raises it) until it is freed,
+#    which debugfs_file_get() holds off: module_refcount() < 0 is exact.
 kernel_patch() {
 	cat <<'PATCH'
 --- a/lib/kobject.c
@@ -35,6 +49,40 @@ kernel_patch() {
  	kobject_uevent(&k->kobj, KOBJ_ADD);
  	return 0;
  }
+--- a/fs/debugfs/file.c
++++ b/fs/debugfs/file.c
+@@ -186,8 +186,14 @@
+ 
+ 	if (!fops_get(real_fops)) {
+ #ifdef CONFIG_MODULES
++		/*
++		 * hellodev check-debug: delete_module() drops the last
++		 * reference (module_refcount() -1) before it marks the
++		 * module GOING; an open in between is no bug either.
++		 */
+ 		if (real_fops->owner &&
+-		    real_fops->owner->state == MODULE_STATE_GOING) {
++		    (real_fops->owner->state == MODULE_STATE_GOING ||
++		     module_refcount(real_fops->owner) < 0)) {
+ 			r = -ENXIO;
+ 			goto out;
+ 		}
+@@ -323,8 +329,14 @@
+ 
+ 	if (!fops_get(real_fops)) {
+ #ifdef CONFIG_MODULES
++		/*
++		 * hellodev check-debug: delete_module() drops the last
++		 * reference (module_refcount() -1) before it marks the
++		 * module GOING; an open in between is no bug either.
++		 */
+ 		if (real_fops->owner &&
+-		    real_fops->owner->state == MODULE_STATE_GOING) {
++		    (real_fops->owner->state == MODULE_STATE_GOING ||
++		     module_refcount(real_fops->owner) < 0)) {
+ 			r = -ENXIO;
+ 			goto out;
+ 		}
 PATCH
 }
 
@@ -76,19 +124,18 @@ verify_config() {
 	return "$bad"
 }
 
-# build_kernel TREE DIR - configure and build the debug kernel in DIR/obj,
-# from a copy of TREE (hard links, but for the patched file) in DIR/src.
+# build_kernel DIR - extract linux-source-6.1 into DIR/src, patch it, and
+# configure and build the debug kernel in DIR/obj.
 build_kernel() {
-	local tree=$1 src=$2/src dir=$2/obj log=$2/build.log start
+	local src=$1/src dir=$1/obj log=$1/build.log start
 
-	mkdir -p "$dir"
 	start=$(date +%s)
-	say "building the debug kernel in ${2#"$top"/} (cold: 4 to 8 minutes on 2 cores; log: build.log there)"
-	rm -rf "$src"
-	cp -al "$tree" "$src"
-	# patch(1) writes a new file: the shared tree keeps its own.
+	say "building the debug kernel in $1 (cold: 5 to 9 minutes on 2 cores; log: build.log there)"
+	rm -rf "$src" "$dir"
+	mkdir -p "$src" "$dir"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$src" --strip-components=1
 	kernel_patch | patch -s -p1 -d "$src" ||
-		die "the kernel patch does not apply to $tree"
+		die "the kernel patches do not apply to linux-source-6.1"
 	if ! {
 		make -C "$src" O="$dir" ARCH=x86_64 tinyconfig &&
 			"$src/scripts/kconfig/merge_config.sh" -m -O "$dir" \
@@ -104,27 +151,28 @@ build_kernel() {
 		grep -E 'error|Error' "$log" | tail -n 30 >&2
 		die "building the debug kernel failed; see $log"
 	fi
-	[ "$(stat -c %i "$tree/lib/kobject.c")" != "$(stat -c %i "$src/lib/kobject.c")" ] ||
-		die "patching $src changed the shared tree $tree"
-	touch "$2/.hellodev-built"
+	touch "$1/.hellodev-built"
 	say "debug kernel built in $(($(date +%s) - start)) s"
 }
 
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 bc flex bison libelf-dev \
 	libssl-dev openssl patch
-mkdir -p "$build/debug-kernel"
 src=$("$top/scripts/linux-src.sh")
 key=$(kernel_key "$src")
-cache=$build/debug-kernel/$key
-kdir=$cache/obj
+kcache=$cache/debug-kernel/$key
+kdir=$kcache/obj
+as_root install -d -o "$(id -u)" -g "$(id -g)" "$cache/debug-kernel"
 
-# One build at a time per key.
-exec 9>"$build/debug-kernel/.lock-$key"
+# One build at a time per key; a new key's build removes the others (each
+# is about 2 GB).
+exec 9>"$cache/debug-kernel/.lock-$key"
 flock 9
-if [ -e "$cache/.hellodev-built" ]; then
-	say "reusing the debug kernel in ${cache#"$top"/}"
+if [ -e "$kcache/.hellodev-built" ]; then
+	say "reusing the debug kernel in $kcache"
 else
-	build_kernel "$src" "$cache"
+	find "$cache/debug-kernel" -mindepth 1 -maxdepth 1 -type d \
+		! -name "$key" -exec rm -rf {} +
+	build_kernel "$kcache"
 fi
 verify_config "$kdir/.config" || die "cached debug kernel does not match scripts/debug.config"
 exec 9>&-
@@ -149,6 +197,8 @@ gcc -static -O2 -Wall -Werror -DHELLODEV_TEST_TIMEOUT=900 \
 	"$top/tests/hellodev_test_part.c" -lpthread
 gcc -static -O2 -Wall -Wextra -Werror -o "$out/stage/hellodev/hellodev_fault" \
 	"$top/tests/hellodev_fault.c"
+gcc -static -O2 -Wall -Werror -I"$src/tools/testing/selftests" \
+	-o "$out/stage/hellodev/hellodev_race" "$top/tests/hellodev_race.c" -lpthread
 
 # stage NAME COMMAND... - a stage for one boot whose job runs the commands,
 # each KTAP stream after a "@@ktap NAME" line.
@@ -214,11 +264,14 @@ stage suite-debugfs "conformance-debugfs:./hellodev_test_part debugfs" \
 stage faults "faults:./hellodev_fault faults"
 stage cycles "cycles:./hellodev_fault cycles"
 stage nodebugfs "debugfs-off:./hellodev_fault debugfs-off"
-boots=(suite-misc suite-cdev suite-debugfs faults cycles nodebugfs)
+# Every unload waits seconds here: fewer cycles than on Debian's kernels.
+# This kernel has the debugfs fix (kernel_patch): its races run here too.
+stage races "races:HELLODEV_RACE_DEBUGFS=1 HELLODEV_RACE_CYCLES=$race_cycles HELLODEV_RACE_HOLD_MS=4000 ./hellodev_race"
+boots=(suite-misc suite-cdev suite-debugfs faults cycles nodebugfs races)
 
 # The guests mostly wait for delayed kobject releases (every unload waits
-# 2 to 8 s), so all six boots run at once.
-say "booting $rel six times at once (about 15 minutes): the conformance suite in three parts, kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off"
+# 2 to 8 s), so all seven boots run at once.
+say "booting $rel seven times at once (about 15 minutes): the conformance suite in three parts, kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off; $race_cycles load/unload races per module, 4 s apart"
 pids=()
 for b in "${boots[@]}"; do
 	cmdline=

@@ -6,9 +6,11 @@
 # suites (C and Rust), the conformance suite in each booted kernel (Debian
 # 12's 6.1, 6.12 from bookworm-backports and Debian 13's 7.3 from
 # trixie-backports, the only one with Rust), DKMS and modprobe, the demo of
-# each frontend, and make check-debug (scripts/check-debug.sh: the suite,
-# fault injection and load/unload cycles on a KASAN/lockdep/kmemleak build of
-# 6.1). Ends with "N passed, N failed, N skipped".
+# each frontend, stress-ng and trinity against every node and load/unload
+# races under readers on each kernel, and make check-debug
+# (scripts/check-debug.sh: the suite, fault injection, load/unload cycles and
+# races on a KASAN/lockdep/kmemleak build of 6.1). Ends with "N passed,
+# N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -179,7 +181,8 @@ build_gate_fails() {
 mkdir -p "$build"
 start=$(date +%s)
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 sparse shellcheck bc flex bison \
-	python3 perl xz-utils dkms libelf-dev libssl-dev openssl patch
+	python3 perl xz-utils dkms libelf-dev libssl-dev openssl patch \
+	stress-ng trinity
 src=$("$top/scripts/linux-src.sh")
 
 # make check-debug's guests mostly wait for delayed kobject releases (about
@@ -281,6 +284,10 @@ done
 suite dkms env KERNELS="${host_kernels[*]}" "$top/scripts/dkmstest.sh"
 for k in "${kernels[@]}"; do
 	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
+done
+for k in "${kernels[@]}"; do
+	suite "racetest-$k" env KERNEL="$k" "$top/scripts/racetest.sh"
+	suite "fuzztest-$k" env KERNEL="$k" "$top/scripts/fuzztest.sh"
 done
 
 

@@ -4,7 +4,8 @@
 # modules and tests/hellodev_race.c, boot, run it, count its KTAP results;
 # the guest kernel log being clean counts as one more check.
 #
-# usage: racetest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_RACE_CYCLES (200)
+# usage: racetest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_RACE_CYCLES (200),
+#                         HELLODEV_RACE_ONLY (variants, comma-separated)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -27,7 +28,7 @@ gcc -static -O2 -Wall -Werror -I"$src/tools/testing/selftests" \
 	-o "$stage/hellodev/hellodev_race" "$top/tests/hellodev_race.c" -lpthread
 cat >"$stage/hellodev/run.sh" <<RUN
 #!/bin/sh
-HELLODEV_RACE_CYCLES=$cycles exec ./hellodev_race
+${HELLODEV_RACE_ONLY:+HELLODEV_RACE_ONLY=$HELLODEV_RACE_ONLY }HELLODEV_RACE_CYCLES=$cycles exec ./hellodev_race
 RUN
 chmod +x "$stage/hellodev/run.sh"
 

@@ -12,12 +12,24 @@
  * frontend are HELLODEV_RACE_CYCLES (default 200); after each unload the
  * readers go on for HELLODEV_RACE_HOLD_MS (default 0) before the next load:
  * on a debug kernel, whose kobject releases come seconds late, what still
- * refers to the unloaded module is opened then.
+ * refers to the unloaded module is opened then. HELLODEV_RACE_ONLY, if
+ * set, is a comma-separated list of the variants to run.
+ *
+ * The debugfs variants are skipped unless HELLODEV_RACE_DEBUGFS=1, which
+ * says that the kernel has the fix that scripts/check-debug.sh applies to
+ * its debug kernel: Debian's kernels WARN ("debugfs file owner did not
+ * clean up at exit") when an open of a debugfs file comes between
+ * delete_module() dropping the owner's last reference and marking it
+ * MODULE_STATE_GOING (fs/debugfs/file.c, open_proxy_open() and
+ * full_proxy_open()), a window that a descheduled vCPU makes milliseconds
+ * long: 6 times in 800 cycles on 6.1 here. The open fails with ENXIO, as it
+ * should; the WARN is the kernel's bug, and fails the run's log gate.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +111,7 @@ static void *reader_run(void *arg)
 				atomic_fetch_add(&rp->bad_errno, 1);
 				atomic_store(&rp->last_bad, err);
 			}
+			sched_yield();
 			continue;
 		}
 		n = read(fd, buf, sizeof(buf));
@@ -109,6 +122,13 @@ static void *reader_run(void *arg)
 			atomic_fetch_add(&rp->bad_read, 1);
 		}
 		close(fd);
+		/*
+		 * Holding nothing of the module now: let the unloading thread
+		 * run here rather than while this reader, preempted between
+		 * its open() and its close(), keeps the module busy. With
+		 * more threads than vCPUs, unloads waited up to a minute.
+		 */
+		sched_yield();
 	}
 	return NULL;
 }
@@ -173,6 +193,7 @@ FIXTURE_VARIANT(race) {
 	const char *params;
 	const int *dev_errnos;
 	const int *mknod_errnos;
+	bool debugfs;
 };
 
 FIXTURE_VARIANT_ADD(race, misc) {
@@ -187,11 +208,12 @@ FIXTURE_VARIANT_ADD(race, cdev) {
 
 FIXTURE_VARIANT_ADD(race, debugfs) {
 	.fe = &fe_debugfs, .params = "", .dev_errnos = debugfs_errnos,
+	.debugfs = true,
 };
 
 FIXTURE_VARIANT_ADD(race, debugfs_full_proxy) {
 	.fe = &fe_debugfs, .params = "full_proxy=1",
-	.dev_errnos = debugfs_errnos,
+	.dev_errnos = debugfs_errnos, .debugfs = true,
 };
 
 FIXTURE_VARIANT_ADD(race, rust) {
@@ -301,6 +323,9 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 	dev_t devt;
 	int c, err;
 
+	if (variant->debugfs && !getenv("HELLODEV_RACE_DEBUGFS"))
+		SKIP(return,
+		     "the kernel WARNs when a debugfs open races delete_module(): set HELLODEV_RACE_DEBUGFS=1 if it has the fix");
 	ASSERT_LT(0, cycles);
 	start_readers(_metadata, self->readers, &self->nreaders, &self->stop,
 		      &self->dev);
@@ -351,8 +376,40 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 TEST_HARNESS_MAIN
 #undef main
 
+/* Whether @name is one of the comma-separated @list. */
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
+/* Take every variant that HELLODEV_RACE_ONLY does not name off the lists. */
+static void keep_only_variants(const char *only)
+{
+	struct __fixture_variant_metadata *v, **link;
+	struct __fixture_metadata *f;
+
+	for (f = __fixture_list; f; f = f->next) {
+		for (link = &f->variant; (v = *link);) {
+			if (!in_list(only, v->name))
+				*link = v->next;
+			else
+				link = &v->next;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	const char *only = getenv("HELLODEV_RACE_ONLY");
+
 	drop_rust_variants_without_module();
+	if (only)
+		keep_only_variants(only);
 	return hellodev_harness_main(argc, argv);
 }

@@ -4,6 +4,7 @@
  * alloc_chrdev_region(), with a class "hellodev" so that /dev/<name> appears.
  */
 #include <linux/cdev.h>
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -19,6 +20,8 @@ MODULE_PARM_DESC(mode, "Permissions of /dev/<name>: 0400, 0440 or 0444 (default:
  * struct hellodev_cdev - the core device and its cdev registration
  * @hd: core device
  * @cdev: character device, from cdev_alloc()
+ * @cdev_parent: parent kobject of @cdev, released after it
+ * @cdev_gone: completed when @cdev_parent is released, so @cdev is too
  * @devt: device number from alloc_chrdev_region()
  * @class: class "hellodev", whose devnode() sets the node's mode
  * @dev: device under @class that makes the node appear
@@ -26,19 +29,38 @@ MODULE_PARM_DESC(mode, "Permissions of /dev/<name>: 0400, 0440 or 0444 (default:
 struct hellodev_cdev {
 	struct hellodev hd;
 	struct cdev *cdev;
+	struct kobject cdev_parent;
+	struct completion cdev_gone;
 	dev_t devt;
 	struct class *class;
 	struct device *dev;
 };
 
 /*
- * The one device of this module. Its cdev is not embedded here: a cdev is
- * a kobject, whose last reference may be dropped after cdev_del() returns
- * (DEBUG_KOBJECT_RELEASE delays every release by seconds), so it must not
- * live in module memory. open() therefore cannot container_of() its way
- * from inode->i_cdev back to this structure, and does not need to.
+ * The one device of this module. A cdev is a kobject, released when its
+ * last reference goes, which may be after cdev_del() returns: a kobject
+ * release can be delayed (by seconds with DEBUG_KOBJECT_RELEASE). Until
+ * then the cdev points into this module (owner, ops), and so does every
+ * inode that opened it (i_cdev): chrdev_open() of a node made with mknod
+ * takes the cdev from its inode and pins cdev->owner, however long ago the
+ * cdev was deleted. Only the release clears i_cdev (cdev_purge()). So the
+ * module must outlive its cdev's release: the cdev's parent kobject, put
+ * after the cdev, completes cdev_gone when released, and exit waits for it.
+ * The cdev comes from cdev_alloc(), which frees it in its release.
  */
 static struct hellodev_cdev hellodev_cdev;
+
+static void cdev_parent_release(struct kobject *kobj)
+{
+	struct hellodev_cdev *hc = container_of(kobj, struct hellodev_cdev,
+						cdev_parent);
+
+	complete(&hc->cdev_gone);
+}
+
+static const struct kobj_type cdev_parent_ktype = {
+	.release	= cdev_parent_release,
+};
 
 static int open_cdev(struct inode *inode, struct file *file)
 {
@@ -102,21 +124,28 @@ static int __init hellodev_cdev_init(void)
 	}
 	hc->class->devnode = devnode_cdev;
 
+	init_completion(&hc->cdev_gone);
+	kobject_init(&hc->cdev_parent, &cdev_parent_ktype);
 	hc->cdev = cdev_alloc();
 	if (!hc->cdev) {
 		err = -ENOMEM;
 		pr_err("%s: cannot allocate the character device (%d)\n",
 		       hc->hd.name, err);
-		goto destroy_class;
+		goto put_parent;
 	}
+	cdev_set_parent(hc->cdev, &hc->cdev_parent);
 	hc->cdev->ops = &cdev_fops;
 	hc->cdev->owner = THIS_MODULE;
 	err = cdev_add(hc->cdev, hc->devt, 1);
 	if (err) {
 		pr_err("%s: cannot add the character device (%d)\n",
 		       hc->hd.name, err);
+		/*
+		 * The cdev's release puts its parent, on which a failed
+		 * cdev_add() took no reference: that put is our reference's.
+		 */
 		kobject_put(&hc->cdev->kobj);
-		goto destroy_class;
+		goto wait_cdev;
 	}
 
 	hc->dev = device_create_with_groups(hc->class, NULL, hc->devt, hc,
@@ -135,7 +164,10 @@ static int __init hellodev_cdev_init(void)
 
 del_cdev:
 	cdev_del(hc->cdev);
-destroy_class:
+put_parent:
+	kobject_put(&hc->cdev_parent);
+wait_cdev:
+	wait_for_completion(&hc->cdev_gone);
 	class_destroy(hc->class);
 unregister_region:
 	unregister_chrdev_region(hc->devt, 1);
@@ -149,6 +181,8 @@ static void __exit hellodev_cdev_exit(void)
 
 	device_destroy(hc->class, hc->devt);
 	cdev_del(hc->cdev);
+	kobject_put(&hc->cdev_parent);
+	wait_for_completion(&hc->cdev_gone);
 	class_destroy(hc->class);
 	unregister_chrdev_region(hc->devt, 1);
 	pr_info("%s: cdev (exit)\n", hc->hd.name);
