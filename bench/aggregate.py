@@ -8,17 +8,24 @@
 import argparse
 import json
 import math
+import os
+import re
 import statistics
+import subprocess
 import sys
 
-TARGETS = ["misc", "cdev", "debugfs", "debugfs_proxy", "zero", "null"]
-MODULES = TARGETS[:4]
+TARGETS = ["misc", "cdev", "debugfs", "debugfs_proxy", "rust", "rust_uread",
+           "zero", "null"]
+MODULES = TARGETS[:6]
+RUST = ("rust", "rust_uread")
 SIZES = [13, 256, 4096]
 LABEL = {
     "misc": "misc",
     "cdev": "cdev",
     "debugfs": "debugfs",
     "debugfs_proxy": "debugfs full_proxy",
+    "rust": "rust (misc)",
+    "rust_uread": "rust .read, unsafe",
     "zero": "/dev/zero",
     "null": "/dev/null",
 }
@@ -101,8 +108,8 @@ def deterministic(boots):
                 "min": min(r),
                 "max": max(r),
             }
-        # debugfs against misc, as in the issue's target.
-        if k.startswith("debugfs"):
+        # debugfs and the Rust twin against C misc, in the same boot.
+        if k.startswith(("debugfs", "rust/", "rust_uread/")):
             mk = "misc/" + k.split("/", 1)[1]
             if mk in keys:
                 r = [m[k] / m[mk] for m in per_boot if k in m and mk in m]
@@ -161,7 +168,8 @@ def allocations(boot, events):
     return out
 
 
-# The issue's targets: (description, ratio key, limit).
+# The targets: (description, ratio key, limit); those of the Rust twin
+# apply where it was measured.
 GOALS = [
     ("pread 13 B, misc <= 0.96x /dev/zero", "misc/pread/13/0:zero", 0.96),
     ("pread 13 B, cdev <= 0.96x /dev/zero", "cdev/pread/13/0:zero", 0.96),
@@ -171,14 +179,20 @@ GOALS = [
      "misc/orc/13/0:zero", 1.03),
     ("open+read+close, log_opens=0, cdev <= 1.03x /dev/zero",
      "cdev/orc/13/0:zero", 1.03),
-    ("open+read+close, log_opens=0, debugfs by full path <= 1.35x /dev/zero",
-     "debugfs/orc/13/0:zero", 1.35),
+    ("openat(dirfd)+read+close, log_opens=0, debugfs (default) <= 1.00x misc",
+     "debugfs/orc_at/13/0:misc", 1.00),
+    ("pread 13 B, rust <= 1.00x /dev/zero", "rust/pread/13/0:zero", 1.00),
+    ("open+read+close, log_opens=0, rust <= 1.03x /dev/zero",
+     "rust/orc/13/0:zero", 1.03),
 ]
 
 
 def goals(det_ratios, allocs):
     out = []
+    rust = any(x["target"] == "rust" for x in allocs)
     for desc, key, limit in GOALS:
+        if key.startswith("rust/") and not rust:
+            continue
         r = det_ratios.get(key)
         if r is None:
             out.append({"goal": desc, "key": key, "limit": limit,
@@ -187,7 +201,7 @@ def goals(det_ratios, allocs):
         out.append({"goal": desc, "key": key, "limit": limit,
                     "value": r["median"], "worst_boot": r["max"],
                     "met": r["max"] <= limit})
-    for t in ("misc", "cdev"):
+    for t in ("misc", "cdev") + (("rust",) if rust else ()):
         for op in ("open", "read"):
             a = [x for x in allocs if x["target"] == t and x["op"] == op]
             v = a[0]["module_per_op"] if a else None
@@ -196,6 +210,135 @@ def goals(det_ratios, allocs):
                         "key": "allocs/%s/%s" % (t, op), "limit": 0,
                         "value": v, "met": v == 0})
     return out
+
+
+GRAPH_LINE = re.compile(
+    r"^\s*\d+\)\s*(?:[-+!#*@$]\s*)?(?:([\d.]+) us\s*)?\|(\s*)(.*)$")
+
+
+def parse_graphs(path):
+    """The function_graph traces of hellodev_bench -g: per target and op,
+    the call tree as nested [name, ns, children], ns being instructions
+    under -icount (the tracer's own included), and the calls in all."""
+    graphs = {}
+    if not path or not os.path.exists(path):
+        return graphs
+    cur = None
+    stack = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("@@graph "):
+                _, target, op = line.split()
+                cur = graphs.setdefault(target, {}).setdefault(
+                    op, {"tree": [], "calls": 0})
+                stack = [cur["tree"]]
+                continue
+            m = GRAPH_LINE.match(line)
+            if not m or cur is None:
+                continue
+            dur, text = m.group(1), m.group(3).strip()
+            ns = float(dur) * 1000 if dur else None
+            if text.endswith("() {"):
+                node = [text[:-4], None, []]
+                stack[-1].append(node)
+                stack.append(node[2])
+                cur["calls"] += 1
+            elif text.endswith("();"):
+                stack[-1].append([text[:-3], ns, []])
+                cur["calls"] += 1
+            elif text.startswith("}") and len(stack) > 1:
+                stack.pop()
+                parent = stack[-1][-1]
+                parent[1] = ns
+    return graphs
+
+
+def demangle(names):
+    """Rust v0 names demangled by binutils' c++filt, crate hashes left out."""
+    if not names:
+        return {}
+    out = subprocess.run(["c++filt"], input="\n".join(names), check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    return {n: re.sub(r"\[[0-9a-f]+\]", "", d) for n, d in zip(names, out)}
+
+
+def load_symbols(kallsyms, guest_out):
+    """Sorted (address, name) of the kernel's text (a gzipped kallsyms of a
+    boot without KASLR; without it, kernel addresses have no name) and of
+    the hellodev modules (the @@sym lines of hellodev_bench -S)."""
+    import gzip
+    syms = []
+    if kallsyms and os.path.exists(kallsyms):
+        with gzip.open(kallsyms, "rt", encoding="utf-8",
+                       errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and "[" not in line:
+                    syms.append((int(parts[0], 16), parts[2]))
+    order = []
+    mods = []
+    with open(guest_out, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("@@sym "):
+                parts = line.split()
+                if len(parts) >= 5 and parts[2] in "tT":
+                    mods.append((int(parts[1], 16), parts[3], parts[4]))
+            elif line.startswith("@@steps-order "):
+                order = line.split()[1:]
+    names = demangle([n for _, n, _ in mods if n.startswith("_R")])
+    syms.extend((a, "%s %s" % (names.get(n, n), m)) for a, n, m in mods)
+    syms.sort()
+    return syms, order
+
+
+SYSCALL_NR = {437: "openat2", 17: "pread64", 436: "close_range"}
+
+
+def parse_steps(pcs_path, guest_out, kallsyms):
+    """Per target and op (the warm pread, open and close that hellodev_bench
+    -S makes), every instruction from the syscall instruction to the return
+    to user space: total, and per function in order of first execution."""
+    if not (pcs_path and os.path.exists(pcs_path) and guest_out and
+            os.path.exists(guest_out)):
+        return {}
+    import bisect
+    with open(pcs_path, encoding="utf-8") as f:
+        records = json.load(f)
+    syms, order = load_symbols(kallsyms, guest_out)
+    addrs = [a for a, _ in syms]
+    # Per target: open+close, open+close, open, pread x3, close.
+    per = 9
+    pick = {"open": 2, "close": 3, "pread": 7}
+    out = {}
+    for ti, target in enumerate(order):
+        recs = records[ti * per:(ti + 1) * per]
+        if len(recs) < per:
+            break
+        out[target] = {}
+        for op, k in pick.items():
+            funcs = {}
+            for at in recs[k]["pcs"]:
+                i = bisect.bisect_right(addrs, at) - 1
+                name = syms[i][1] if i >= 0 else "kernel (no symbols)"
+                funcs[name] = funcs.get(name, 0) + 1
+            out[target][op] = {"entry": SYSCALL_NR.get(recs[k]["nr"], "?"),
+                               "total": len(recs[k]["pcs"]),
+                               "functions": list(funcs.items())}
+    return out
+
+
+def ko_sizes(paths):
+    """Berkeley sizes (text, data, bss) of each module, by module name."""
+    if not paths:
+        return {}
+    out = subprocess.run(["size", *paths], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    sizes = {}
+    for line in out[1:]:
+        text, data, bss, _, _, path = line.split(None, 5)
+        sizes[os.path.basename(path)[:-3]] = {
+            "text": int(text), "data": int(data), "bss": int(bss)}
+    return sizes
 
 
 def fmt_ns(v):
@@ -282,22 +425,26 @@ def print_table(res, out):
 
 
 def plot_data(res, path):
-    """One row per latency figure, one column per target: deterministic
-    median (or wall-clock when there is no deterministic run)."""
+    """One row per latency figure, one column per target measured:
+    deterministic median (or wall-clock when there is no deterministic
+    run)."""
     mode = res["modes"].get("deterministic") or res["modes"]["wallclock"]
+    targets = [t for t in TARGETS
+               if any(k.startswith(t + "/") for k in mode["figures"])]
     with open(path, "w", encoding="utf-8") as f:
         f.write("figure " + " ".join(LABEL[t].replace(" ", "_")
-                                     for t in TARGETS) + "\n")
+                                     for t in targets) + "\n")
         for key, label in LATENCY:
             cells = []
-            for t in TARGETS:
+            for t in targets:
                 v = mode["figures"].get("%s/%s" % (t, key))
                 cells.append("%.1f" % v["median"] if v else "NaN")
             f.write('"%s" %s\n' % (PLOT_LABEL[key], " ".join(cells)))
 
 
-def smoke(boots, vm_rcs, kernel):
-    """One check per figure group and per assertion group."""
+def smoke(boots, vm_rcs, kernel, rust, graphs, steps):
+    """One check per figure group and per assertion group; the Rust twin's
+    figures are wanted if @rust (its module was built), and else none."""
     passed = failed = 0
 
     def check(ok, what):
@@ -316,7 +463,8 @@ def smoke(boots, vm_rcs, kernel):
     for i, b in enumerate(boots):
         groups = {key_of(g): g for g in b["groups"]}
         want = []
-        for t in TARGETS:
+        targets = [t for t in TARGETS if rust or t not in RUST]
+        for t in targets:
             for s in SIZES:
                 want.append("%s/pread/%d/0" % (t, s))
             for fig in ("orc", "orc_at"):
@@ -344,7 +492,7 @@ def smoke(boots, vm_rcs, kernel):
         check(not extra, "boot %d: no unexpected figure %s"
               % (i + 1, " ".join(sorted(extra))))
         allocs = {(a["target"], a["op"]): a for a in b.get("allocs", [])}
-        for t in TARGETS:
+        for t in targets:
             for op in ("open", "read"):
                 a = allocs.get((t, op))
                 # Every open allocates at least its struct file: a count
@@ -354,10 +502,33 @@ def smoke(boots, vm_rcs, kernel):
                 check(ok, "boot %d: allocations per %s of %s counted"
                       % (i + 1, op, t))
         check(b.get("module_ranges_ok", False),
-              "boot %d: every module's hellodev_read is inside the "
+              "boot %d: every module's read function is inside the "
               "address range allocations are attributed to" % (i + 1))
         check(not b["errors"], "boot %d: no errors %s"
               % (i + 1, b["errors"].replace("\n", "; ")))
+    for t in ["misc", "zero"] + (["rust"] if rust else []):
+        for op, top in (("pread", "__x64_sys_pread64"),
+                        ("open", "do_sys_openat2"),
+                        ("close", "__fput")):
+            g = graphs.get(t, {}).get(op)
+            roots = [n for n in (g["tree"] if g else []) if n[0] == top]
+            check(len(roots) == 1 and roots[0][1] and roots[0][2],
+                  "call graph of one %s of %s: %s, %d calls in the trace"
+                  % (op, t, top, g["calls"] if g else 0))
+    for t in ["misc", "zero"] + (list(RUST) if rust else []):
+        for op, entry in (("pread", "pread64"), ("open", "openat2"),
+                          ("close", "close_range")):
+            st = steps.get(t, {}).get(op)
+            mod = {"misc": "[hellodev_misc]", "rust": "[hellodev_rust]",
+                   "rust_uread": "[hellodev_rust_uread]"}.get(t)
+            ours = st and (not mod or op == "close" or any(
+                f.endswith(mod) for f, _ in st["functions"]))
+            check(bool(st) and st["entry"] == entry and st["total"] > 50
+                  and ours,
+                  "instructions of one %s of %s counted: %d%s"
+                  % (op, t, st["total"] if st else 0,
+                     "" if not mod or op == "close"
+                     else ", some in %s" % mod))
     print("bench-smoke %s: %d passed, %d failed, 0 skipped"
           % (kernel, passed, failed))
     return failed == 0
@@ -379,13 +550,26 @@ def main():
     ap.add_argument("--out", help="bench.json to write")
     ap.add_argument("--plot-data", help="gnuplot data file to write")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--graph", help="hellodev_bench -g output")
+    ap.add_argument("--steps", help="bench/steps.py's JSON")
+    ap.add_argument("--steps-guest", help="hellodev_bench -S output")
+    ap.add_argument("--kallsyms", help="gzipped kernel text symbols of the "
+                    "steps boot")
+    ap.add_argument("--ko", nargs="*", default=[],
+                    help="the modules measured, for their sizes")
+    ap.add_argument("--rust", action="store_true",
+                    help="hellodev_rust.ko and hellodev_rust_uread.ko were "
+                    "built: want their figures")
     args = ap.parse_args()
 
     det_boots = load(args.det)
     wall_boots = load(args.wall)
     if args.smoke:
         sys.exit(0 if smoke(det_boots + wall_boots, args.vm_rc,
-                               args.kernel) else 1)
+                               args.kernel, args.rust,
+                               parse_graphs(args.graph),
+                               parse_steps(args.steps, args.steps_guest,
+                                           args.kallsyms)) else 1)
 
     first = (det_boots + wall_boots)[0]
     events = first.get("alloc_events", [])
@@ -398,6 +582,9 @@ def main():
         "guest_cpu": first["guest_cpu"],
         "guest_clocksource": first["clocksource"],
         "alloc_events": events,
+        "ko_sizes": ko_sizes(args.ko),
+        "graphs": parse_graphs(args.graph),
+        "steps": parse_steps(args.steps, args.steps_guest, args.kallsyms),
         "modes": {},
     }
     if det_boots:

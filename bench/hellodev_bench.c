@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,9 @@
  * @mod: module that provides it, or NULL for /dev/zero and /dev/null
  * @dir: directory that holds the node
  * @file: node name in @dir
+ * @read_sym: a function of @mod that reads, in /proc/kallsyms: the whole
+ *	name, or for Rust, whose names are mangled, a part of it
+ * @rust: @mod is written in Rust
  * @proxy: load the module with full_proxy=1 (debugfs only)
  * @zero: reads return as many bytes as asked, all zero
  * @null: reads return 0
@@ -54,19 +58,33 @@ struct target {
 	const char *mod;
 	const char *dir;
 	const char *file;
+	const char *read_sym;
+	bool rust;
 	bool proxy;
 	bool zero;
 	bool null;
 };
 
-enum { T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_ZERO, T_NULL, T_COUNT };
+enum {
+	T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_RUST, T_RUST_UREAD, T_ZERO, T_NULL,
+	T_COUNT
+};
 
 static const struct target targets[T_COUNT] = {
-	[T_MISC] = { "misc", "hellodev_misc", "/dev", "hellodev_misc" },
-	[T_CDEV] = { "cdev", "hellodev_cdev", "/dev", "hellodev_cdev" },
-	[T_DEBUGFS] = { "debugfs", "hellodev_debugfs", DEBUGFS_DIR, "greeting" },
+	[T_MISC] = { "misc", "hellodev_misc", "/dev", "hellodev_misc",
+		     "hellodev_read" },
+	[T_CDEV] = { "cdev", "hellodev_cdev", "/dev", "hellodev_cdev",
+		     "hellodev_read" },
+	[T_DEBUGFS] = { "debugfs", "hellodev_debugfs", DEBUGFS_DIR, "greeting",
+			"hellodev_read" },
 	[T_PROXY] = { "debugfs_proxy", "hellodev_debugfs", DEBUGFS_DIR,
-		      "greeting", .proxy = true },
+		      "greeting", "hellodev_read", .proxy = true },
+	/* The Rust twin, on a kernel with Rust: rust/miscdevice.rs's thunk. */
+	[T_RUST] = { "rust", "hellodev_rust", "/dev", "hellodev_rust",
+		     "read_iter", .rust = true },
+	/* The same with .read and an unsafe partial copy, for comparison. */
+	[T_RUST_UREAD] = { "rust_uread", "hellodev_rust_uread", "/dev",
+			   "hellodev_rust_uread", "read_iter", .rust = true },
 	[T_ZERO] = { "zero", NULL, "/dev", "zero", .zero = true },
 	[T_NULL] = { "null", NULL, "/dev", "null", .null = true },
 };
@@ -578,17 +596,26 @@ static double scale_run(struct group *g, const struct target *t, int fd,
 	return rate;
 }
 
+/*
+ * Write @text to @path, opened with @flags; all of it, as a write may take
+ * only part (a tracefs list file takes one name per write).
+ */
 static int write_file_flags(const char *path, const char *text, int flags)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	size_t len = strlen(text), done = 0;
 	ssize_t n = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (*text)
-		n = write(fd, text, strlen(text));
+	while (done < len) {
+		n = write(fd, text + done, len - done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
 	close(fd);
-	return n < 0 ? -errno : 0;
+	return n < 0 ? -errno : done < len ? -EIO : 0;
 }
 
 static bool tracefs_ready(void)
@@ -626,11 +653,13 @@ static int module_ranges(unsigned long long range[][2], int max)
 }
 
 /*
- * Check the attribution itself: @mod's hellodev_read, from /proc/kallsyms,
+ * Check the attribution itself: @t's read function, from /proc/kallsyms,
  * must lie inside one of @range.
  */
-static void check_range(const char *mod, unsigned long long range[][2], int nrange)
+static void check_range(const struct target *t, unsigned long long range[][2],
+			int nrange)
 {
+	const char *mod = t->mod;
 	unsigned long long addr;
 	char line[512], sym[128], owner[128];
 	bool found = false;
@@ -639,8 +668,9 @@ static void check_range(const char *mod, unsigned long long range[][2], int nran
 
 	while (f && !found && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %*s %127s [%127[^]]]", &addr, sym,
-			   owner) != 3 || strcmp(sym, "hellodev_read") ||
-		    strcmp(owner, mod))
+			   owner) != 3 || strcmp(owner, mod) ||
+		    (strcmp(sym, t->read_sym) &&
+		     (!t->rust || !strstr(sym, t->read_sym))))
 			continue;
 		for (i = 0; i < nrange; i++)
 			if (addr >= range[i][0] && addr < range[i][1])
@@ -652,7 +682,8 @@ static void check_range(const char *mod, unsigned long long range[][2], int nran
 	ranges_checked++;
 	if (!found) {
 		ranges_bad++;
-		record_error("%s: hellodev_read is not inside a module range", mod);
+		record_error("%s: %s is not inside a module range", mod,
+			     t->read_sym);
 	}
 }
 
@@ -809,7 +840,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 		sched_yield();
 	nrange = module_ranges(range, ARRAY_SIZE(range));
 	if (t->mod)
-		check_range(t->mod, range, nrange);
+		check_range(t, range, nrange);
 	for (e = 0; e < NEVENTS; e++)
 		read_hist(a, e, pid, range, nrange);
 	for (e = 0; e < NEVENTS; e++) {
@@ -1071,11 +1102,256 @@ static void print_json(void)
 	printf("\n}\n");
 }
 
+/* Write @text to the tracefs file @name; record a failure. */
+static void trace_set(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", name);
+	err = write_file_flags(path, text, O_TRUNC);
+	if (err)
+		record_error("%s: %s", path, strerror(-err));
+}
+
+/* Copy the trace to stdout, under a line that names what it is. */
+static void trace_dump(const char *target, const char *what)
+{
+	char line[1024];
+	FILE *f = fopen(TRACEFS "/trace", "re");
+
+	printf("@@graph %s %s\n", target, what);
+	while (f && fgets(line, sizeof(line), f))
+		if (line[0] != '#')
+			fputs(line, stdout);
+	if (f)
+		fclose(f);
+	else
+		record_error(TRACEFS "/trace: %s", strerror(errno));
+}
+
+/* Descriptor of tracing_on, kept open so that switching makes no open. */
+static int tracing_on_fd = -1;
+
+static void tracing(bool on)
+{
+	if (write(tracing_on_fd, on ? "1" : "0", 1) != 1)
+		record_error(TRACEFS "/tracing_on: %s", strerror(errno));
+}
+
+/*
+ * Trace one pread of 13 bytes, one open and one close of @target with
+ * function_graph, in this process only: where the instructions of each
+ * go. Under -icount a duration in ns is an instruction count, the
+ * tracer's own included. Between switching tracing on and off there is
+ * only the operation; the write() that switches is no graph root.
+ */
+static void graph_target(int target)
+{
+	static const char *const ops[] = { "pread", "open", "close" };
+	const struct target *t = &targets[target];
+	char path[PATH_MAX], buf[64];
+	unsigned int i;
+	int fd, k;
+
+	path_of(t, path);
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		/* Warm up: the first calls fault in what the later ones use. */
+		for (k = 0; k < 3; k++) {
+			trace_set("trace", "");
+			fd = open(path, O_RDONLY);
+			if (fd < 0) {
+				record_error("open %s: %s", path,
+					     strerror(errno));
+				return;
+			}
+			if (i == 0) {
+				tracing(true);
+				if (pread(fd, buf, 13, 0) != want_of(t, 13))
+					record_error("traced pread of %s", t->name);
+				tracing(false);
+				close(fd);
+			} else if (i == 1) {
+				close(fd);
+				tracing(true);
+				fd = open(path, O_RDONLY);
+				tracing(false);
+				close(fd);
+			} else {
+				tracing(true);
+				/* __fput() runs on the way back to user space. */
+				close(fd);
+				tracing(false);
+			}
+		}
+		trace_dump(t->name, ops[i]);
+	}
+}
+
+/*
+ * The call graphs of misc, rust (if here) and /dev/zero, on stdout. The
+ * tracer is switched on once: each switch patches every function.
+ */
+static int graph_all(bool rust)
+{
+	static const int set[] = { T_MISC, T_RUST, T_ZERO };
+	char pid[32];
+	unsigned int i;
+
+	if (!tracefs_ready()) {
+		fprintf(stderr, "bench: tracefs is not available at " TRACEFS "\n");
+		return 1;
+	}
+	tracing_on_fd = open(TRACEFS "/tracing_on", O_WRONLY | O_CLOEXEC);
+	if (tracing_on_fd < 0) {
+		fprintf(stderr, "bench: " TRACEFS "/tracing_on: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	tracing(false);
+	/* The syscall's own entry: ksys_pread64() is inlined into it. */
+	trace_set("set_graph_function", "__x64_sys_pread64 do_sys_openat2 __fput");
+	trace_set("options/funcgraph-proc", "0");
+	trace_set("options/funcgraph-tail", "1");
+	progress("switching function_graph on");
+	trace_set("current_tracer", "function_graph");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	trace_set("set_ftrace_pid", pid);
+	for (i = 0; i < ARRAY_SIZE(set); i++) {
+		if (set[i] == T_RUST && !rust)
+			continue;
+		if (!load_set(&set[i], 1, 13, 0))
+			continue;
+		progress("call graphs of %s", targets[set[i]].name);
+		graph_target(set[i]);
+		unload_set(&set[i], 1);
+	}
+	trace_set("current_tracer", "nop");
+	trace_set("set_graph_function", "");
+	trace_set("set_ftrace_pid", "");
+	close(tracing_on_fd);
+	printf("@@errors %s\n", errors);
+	return nerrors ? 1 : 0;
+}
+
+/* The symbols of the loaded hellodev modules, for the host to name PCs. */
+static void print_module_symbols(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "\t[hellodev_"))
+			printf("@@sym %s", line);
+	if (f)
+		fclose(f);
+	else
+		record_error("/proc/kallsyms: %s", strerror(errno));
+}
+
+/*
+ * The system call whose instructions bench/steps.py counts: a debugger on
+ * QEMU's gdbstub stops at its syscall instruction, labelled
+ * hellodev_steps_syscall for the host (this program is static, so the
+ * address is in its symbol table), checks r12 for "hellodev", and counts
+ * every instruction until the return to user space. In assembly, so that
+ * the label exists once.
+ */
+long hellodev_steps_call(long nr, long a, long b, long c, long d);
+asm(".pushsection .text\n"
+	".globl hellodev_steps_call\n"
+	".type hellodev_steps_call, @function\n"
+	"hellodev_steps_call:\n"
+	"\tpush %r12\n"
+	"\tmovabs $0x68656c6c6f646576, %r12\n"
+	"\tmov %rdi, %rax\n"
+	"\tmov %rsi, %rdi\n"
+	"\tmov %rdx, %rsi\n"
+	"\tmov %rcx, %rdx\n"
+	"\tmov %r8, %r10\n"
+	".globl hellodev_steps_syscall\n"
+	"hellodev_steps_syscall:\n"
+	"\tsyscall\n"
+	"\tpop %r12\n"
+	"\tret\n"
+	".size hellodev_steps_call, . - hellodev_steps_call\n"
+	".popsection");
+
+/* hellodev_steps_call(), with errno as syscall(2) sets it. */
+static long steps_syscall(long nr, long a, long b, long c, long d)
+{
+	long ret = hellodev_steps_call(nr, a, b, c, d);
+
+	if (ret < 0 && ret > -4096) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+/*
+ * The calls that bench/steps.py counts, through steps_syscall(). Per
+ * target of misc, rust (if here) and /dev/zero: openat2 + close_range
+ * twice, then openat2, pread of 13 B three times, close_range. The host
+ * takes the second open and close and the third pread: warm.
+ */
+static int steps_all(bool rust)
+{
+	static const int set[] = { T_MISC, T_RUST, T_RUST_UREAD, T_ZERO };
+	struct open_how how = { .flags = O_RDONLY };
+	char path[PATH_MAX], buf[64];
+	unsigned int i;
+	int k, fd;
+
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		if ((!targets[set[i]].rust || rust) &&
+		    !load_set(&set[i], 1, 13, 0))
+			return 1;
+	/* Kernel kallsyms give 0 addresses to a reader without CAP_SYSLOG. */
+	print_module_symbols();
+	printf("@@steps-order");
+	for (i = 0; i < ARRAY_SIZE(set); i++) {
+		if (targets[set[i]].rust && !rust)
+			continue;
+		printf(" %s", targets[set[i]].name);
+	}
+	printf("\n");
+	fflush(stdout);
+	for (i = 0; i < ARRAY_SIZE(set); i++) {
+		if (targets[set[i]].rust && !rust)
+			continue;
+		path_of(&targets[set[i]], path);
+		for (k = 0; k < 3; k++) {
+			fd = steps_syscall(SYS_openat2, AT_FDCWD, (long)path,
+					   (long)&how, sizeof(how));
+			if (fd < 0) {
+				record_error("openat2 %s: %s", path, strerror(errno));
+				return 1;
+			}
+			if (k == 2) {
+				int n;
+
+				for (n = 0; n < 3; n++)
+					if (steps_syscall(SYS_pread64, fd, (long)buf,
+							  13, 0) !=
+					    want_of(&targets[set[i]], 13))
+						record_error("pread %s", path);
+			}
+			steps_syscall(SYS_close_range, fd, fd, 0, 0);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		if (!targets[set[i]].rust || rust)
+			unload_set(&set[i], 1);
+	printf("@@errors %s\n", errors);
+	return nerrors ? 1 : 0;
+}
+
 static void help(void)
 {
 	fprintf(stderr,
 		"usage: hellodev_bench [-q] [-r ROUNDS] [-b BATCHES] [-p CALLS] [-o CALLS]\n"
-		"                      [-s CALLS] [-a OPS] [-z MS]\n"
+		"                      [-s CALLS] [-a OPS] [-z MS] | -g | -S\n"
 		"  -q  quick: a smoke run with few iterations\n"
 		"  -r  rounds: each loads the modules again for every setting (3)\n"
 		"  -b  batches per figure per round (5)\n"
@@ -1083,21 +1359,37 @@ static void help(void)
 		"  -s  preads per thread in a scaling run (20000)\n"
 		"  -a  operations per allocation count (1000)\n"
 		"  -z  ms to sleep after each batch of opens (20)\n"
+		"  -g  instead: function_graph of one pread, open and close of misc,\n"
+		"      rust and /dev/zero, as text\n"
+		"  -S  instead: the calls whose instructions bench/steps.py counts\n"
 		"Run as root in a throw-away VM, next to the hellodev_*.ko files.\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	/* Each set is loaded at once; debugfs_proxy needs a reload. */
-	static const int base[] = { T_MISC, T_CDEV, T_DEBUGFS, T_ZERO, T_NULL };
+	/*
+	 * Each set is loaded at once; debugfs_proxy needs a reload. The Rust
+	 * twin joins the first set where its module is here.
+	 */
+	int base[] = { T_MISC, T_CDEV, T_DEBUGFS, T_ZERO, T_NULL, T_RUST,
+		       T_RUST_UREAD };
+	int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS, T_RUST, T_RUST_UREAD };
 	static const int proxy[] = { T_PROXY };
-	static const int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS };
+	int nbase = ARRAY_SIZE(base), nbase_log = ARRAY_SIZE(base_log);
+	const char *names = "misc, cdev, debugfs, zero, null, rust, rust_uread";
 	unsigned int s;
+	bool graph = false, steps = false;
 	int c, r, log;
 
-	while ((c = getopt(argc, argv, "qr:b:p:o:s:a:z:")) != -1) {
+	while ((c = getopt(argc, argv, "qr:b:p:o:s:a:z:gS")) != -1) {
 		switch (c) {
+		case 'g':
+			graph = true;
+			break;
+		case 'S':
+			steps = true;
+			break;
 		case 'q':
 			opt.rounds = 1;
 			opt.batches = 2;
@@ -1136,18 +1428,27 @@ int main(int argc, char **argv)
 	    opt.open_calls < 1 || opt.scale_calls < 1 || opt.alloc_ops < 1 ||
 	    opt.settle_ms < 0)
 		help();
+	if (access("hellodev_rust.ko", F_OK) ||
+	    access("hellodev_rust_uread.ko", F_OK)) {
+		nbase -= 2;
+		nbase_log -= 2;
+		names = "misc, cdev, debugfs, zero, null";
+		progress("hellodev_rust.ko and hellodev_rust_uread.ko not here (a kernel without Rust): no rust figures");
+	}
+	if (graph)
+		return graph_all(nbase == ARRAY_SIZE(base));
+	if (steps)
+		return steps_all(nbase == ARRAY_SIZE(base));
 
 	for (r = 0; r < opt.rounds; r++) {
 		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 			for (log = 0; log <= (s == 0); log++) {
 				const int *set = log ? base_log : base;
-				int n = log ? ARRAY_SIZE(base_log) :
-					      ARRAY_SIZE(base);
+				int n = log ? nbase_log : nbase;
 
 				progress("round %d/%d: %s; %zu B, log_opens=%d",
-					 r + 1, opt.rounds,
-					 "misc, cdev, debugfs, zero, null",
-					 sizes[s], log);
+					 r + 1, opt.rounds, names, sizes[s],
+					 log);
 				if (load_set(set, n, sizes[s], log))
 					measure_set(set, n, sizes[s], log, r);
 				unload_set(set, n);

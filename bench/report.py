@@ -81,8 +81,60 @@ FACTS = {
 
 TARGET_LABEL = {
     "misc": "misc", "cdev": "cdev", "debugfs": "debugfs",
-    "debugfs_proxy": "debugfs full proxy", "zero": "/dev/zero",
-    "null": "/dev/null",
+    "debugfs_proxy": "debugfs full proxy", "rust": "Rust twin (misc)",
+    "rust_uread": "Rust twin, `.read`, unsafe copy",
+    "zero": "/dev/zero", "null": "/dev/null",
+}
+
+# The two twins, file by file: (role, path, first line not counted or None).
+C_TWIN = [("core", "common/hellodev.c"), ("core", "common/hellodev.h"),
+          ("frontend", "variants/misc.c")]
+RUST_TWIN = [("core", "common/hellodev.rs"),
+             ("frontend", "variants/rust_misc.rs"),
+             ("extensions", "rust/kernel_ext.rs"), ("extensions", "rust/cred.rs"),
+             ("extensions", "rust/fs.rs"), ("extensions", "rust/miscdevice.rs"),
+             ("extensions", "rust/module_param.rs"),
+             ("extensions", "rust/pin_init.rs"), ("extensions", "rust/print.rs")]
+
+# The benchmark-only .read variant's wrapper (--cfg hellodev_uread).
+UREAD_ONLY = "rust/uaccess.rs"
+
+# What 7.3's Rust offers each API, read from linux-source-7.3: per row, the
+# capability, the C function or field it stands for, and a pattern that
+# finds it as a safe abstraction in the API's files (RUST_FILES).
+ABSTRACTIONS = {
+    "misc": [
+        ("register a device, node in /dev", "misc_register",
+         r"pub fn register\("),
+        ("node permissions", "miscdevice.mode",
+         r"pub struct MiscDeviceOptions\s*\{[^}]*\bmode\b"),
+        ("sysfs attributes of the device", "miscdevice.groups",
+         r"pub struct MiscDeviceOptions\s*\{[^}]*\bgroups\b"),
+        ("open and release", "file_operations.open", r"\bfn open\("),
+        ("read", "file_operations.read_iter", r"fn read_iter\("),
+        ("llseek", "file_operations.llseek", r"fn llseek\("),
+        ("data owned by the registration, handed to open",
+         "miscdevice.this_device driver data", r"RegistrationData"),
+    ],
+    "debugfs": [
+        ("directory, removed on drop", "debugfs_create_dir",
+         r"pub fn new\(name: &CStr\) -> Self"),
+        ("read-only file showing a value (`Display`)", "debugfs_create_file_full",
+         r"pub fn read_only_file<"),
+        ("file with its own open, read and llseek", "debugfs_create_file_unsafe",
+         r"pub trait \w+[^{]*\{[^}]*fn open\("),
+        ("file without the full proxy", "debugfs_create_file_unsafe",
+         r"debugfs_create_file_unsafe"),
+    ],
+    "cdev": [
+        ("device number region", "alloc_chrdev_region",
+         r"alloc_chrdev_region"),
+        ("character device", "cdev_add", r"\bcdev_add\b"),
+        ("class and device, node in /dev", "device_create_with_groups",
+         r"device_create_with_groups"),
+        ("file operations of a character device", "cdev.ops",
+         r"pub trait \w*[Cc]dev\w*"),
+    ],
 }
 
 
@@ -108,6 +160,398 @@ def frontend_facts(top, api):
     return {"lines": lines, "code": code, "setup": found(SETUP_CALLS),
             "undo": found(UNDO_CALLS),
             "compat": '#include "compat.h"' in text}
+
+
+def count_lines(path, stop=None):
+    """Lines, and lines of code (not blank, not only a comment), of @path,
+    up to the first line that contains @stop."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if stop and stop in text:
+        text = text[:text.index(stop)]
+        text = text[:text.rfind("\n", 0, len(text)) + 1]
+    code = sum(1 for line in strip_comments(text).splitlines()
+               if line.strip())
+    return text.count("\n"), code
+
+
+def twin_loc(top):
+    """Lines of each twin by role; the Rust core stops at its tests."""
+    out = {}
+    for lang, files in (("C", C_TWIN), ("Rust", RUST_TWIN)):
+        roles = {}
+        for role, path in files:
+            stop = "#[kunit_tests" if path.endswith(".rs") else None
+            n, c = count_lines(os.path.join(top, path), stop)
+            r = roles.setdefault(role, [0, 0, []])
+            r[0] += n
+            r[1] += c
+            r[2].append(path)
+        out[lang] = roles
+    return out
+
+
+def unsafe_blocks(top):
+    """Every unsafe block of the Rust twin: file, line, enclosing fn and the
+    first sentence of the SAFETY comment above it."""
+    blocks = []
+    files = [p for _, p in RUST_TWIN] + [UREAD_ONLY]
+    for path in files:
+        with open(os.path.join(top, path), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        fn = "-"
+        uread = path == UREAD_ONLY
+        for i, line in enumerate(lines):
+            m = re.search(r"\bfn (\w+)", line)
+            if m:
+                fn = m.group(1)
+                # A fn under #[cfg(hellodev_uread)]: its attributes and
+                # doc comment are the lines right above it.
+                j = i - 1
+                while j >= 0 and lines[j].strip().startswith(("#[", "///")):
+                    j -= 1
+                uread = path == UREAD_ONLY or any(
+                    "cfg(hellodev_uread)" in x for x in lines[j + 1:i])
+            code = line.split("//", 1)[0]
+            for _ in re.finditer(r"\bunsafe \{", code):
+                j = i
+                while j >= 0 and "SAFETY:" not in lines[j]:
+                    j -= 1
+                why = ""
+                if j >= 0:
+                    k = j
+                    parts = []
+                    while k < i and lines[k].strip().startswith("//"):
+                        parts.append(lines[k].strip().lstrip("/ ").strip())
+                        k += 1
+                    why = " ".join(parts).replace("SAFETY: ", "", 1)
+                    m2 = re.match(r"(.+?\.)(\s|$)", why.lstrip("* "))
+                    why = m2.group(1) if m2 else why
+                blocks.append({"file": path, "line": i + 1, "fn": fn,
+                               "why": why, "uread": uread})
+    return blocks
+
+
+def includes_of(src, header, seen):
+    """Headers that @header includes, transitively (every #include, whatever
+    its #if: what bindgen could see)."""
+    for base in ("include", "arch/x86/include", "include/uapi",
+                 "arch/x86/include/uapi"):
+        path = os.path.join(src, base, header)
+        if os.path.exists(path):
+            break
+    else:
+        return
+    if path in seen:
+        return
+    seen.add(path)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for m in re.finditer(r"^#\s*include\s*<([^>]+)>", f.read(), re.M):
+            includes_of(src, m.group(1), seen)
+
+
+def c_declaration(headers, name):
+    """"bindings" if @name is declared as a function (not static inline) in
+    @headers, "helper" if only as a static inline, else "none"."""
+    kinds = set()
+    for m in re.finditer(r"\b%s\s*\(" % name, headers):
+        line_start = headers.rfind("\n", 0, m.start()) + 1
+        stmt = headers[line_start:m.start()]
+        if not stmt.strip():
+            # The name starts its line: the type ends the line before.
+            prev = headers.rfind("\n", 0, line_start - 1) + 1
+            stmt = headers[prev:m.start()]
+        # Attribute macros such as __printf(6, 7) may lead the type.
+        stmt = re.sub(r"\b__\w+\([^)]*\)", "", stmt)
+        if "#define" in stmt or "(" in stmt or "return" in stmt:
+            continue
+        if not re.search(r"\w[\s*]+$", stmt):
+            continue
+        kinds.add("helper" if "static inline" in stmt else "bindings")
+    return "bindings" if "bindings" in kinds else (
+        "helper" if kinds else "none")
+
+
+RUST_FILES = {"misc": ["rust/kernel/miscdevice.rs"],
+              "debugfs": ["rust/kernel/debugfs.rs", "rust/kernel/debugfs/"],
+              "cdev": []}
+
+
+def rust_abstractions(src):
+    """Per API and capability: safe in the API's files of rust/kernel/,
+    reachable through kernel::bindings (declared, not inline, in a header
+    that rust/bindings/bindings_helper.h includes), or not there at all."""
+    helper = os.path.join(src, "rust", "bindings", "bindings_helper.h")
+    seen = set()
+    with open(helper, encoding="utf-8") as f:
+        for m in re.finditer(r"^#\s*include\s*<([^>]+)>", f.read(), re.M):
+            includes_of(src, m.group(1), seen)
+    headers = ""
+    for h in sorted(seen):
+        with open(h, encoding="utf-8", errors="replace") as f:
+            headers += f.read()
+    out = {}
+    for api, rows in ABSTRACTIONS.items():
+        rust = ""
+        files = []
+        for rel in RUST_FILES[api]:
+            path = os.path.join(src, rel)
+            paths = [os.path.join(path, n) for n in sorted(os.listdir(path))
+                     if n.endswith(".rs")] if os.path.isdir(path) else [path]
+            for p in paths:
+                if os.path.exists(p):
+                    files.append(os.path.relpath(p, src))
+                    with open(p, encoding="utf-8") as f:
+                        rust += f.read()
+        res = []
+        for what, cfun, pattern in rows:
+            if rust and re.search(pattern, rust, re.S):
+                status = "safe"
+            elif "." in cfun:
+                status = ("bindings" if re.search(r"\bstruct %s\s*\{"
+                                                  % cfun.split(".")[0],
+                                                  headers) else "none")
+            else:
+                status = c_declaration(headers, cfun)
+            res.append((what, cfun, status))
+        out[api] = {"files": files, "rows": res}
+    return out
+
+
+STATUS = {
+    "safe": "safe abstraction",
+    "bindings": "only through `kernel::bindings` (`unsafe`)",
+    "helper": "a `static inline`: needs a C helper, and then `unsafe`",
+    "none": "not there",
+}
+
+
+def c_and_rust(benches, top, src, plot):
+    """The section that sets the Rust twin beside C misc."""
+    w = ["## C and Rust\n"]
+    w.append("The Rust twin (`hellodev_rust.ko`) and C misc "
+             "(`hellodev_misc.ko`) are loaded and measured in the same "
+             "boots; only a kernel built with `CONFIG_RUST` has the twin.\n")
+    rows_by = []
+    for b in benches:
+        rows = []
+        has = fig(b, "rust", "pread/13/0") is not None
+        for key, label in (("pread/13/0", "per read: pread 13 B"),
+                           ("pread/256/0", "per read: pread 256 B"),
+                           ("pread/4096/0", "per read: pread 4096 B"),
+                           ("orc/13/0", "per open: open+read+close, "
+                                        "log_opens=0"),
+                           ("orc/13/1", "per open: open+read+close, "
+                                        "log_opens=1"),
+                           ("orc_at/13/0", "per open: openat(dirfd)+read+"
+                                           "close, log_opens=0")):
+            c = fig(b, "misc", key)
+            r = fig(b, "rust", key)
+            rm = ratio(b, "rust", key, "misc")
+            u = fig(b, "rust_uread", key)
+            um = ratio(b, "rust_uread", key, "misc")
+            if not has:
+                rows.append((label, "C %.0f ns; no Rust in this kernel"
+                             % c["median"] if c else "-"))
+                continue
+            cell = ("C %.0f ns, Rust %.0f ns: Rust/C %.3f×"
+                    % (c["median"], r["median"], rm))
+            if u and um is not None:
+                cell += ("; Rust with `.read` and an unsafe copy %.0f ns: "
+                         "%.3f×" % (u["median"], um))
+            rows.append((label, cell))
+        for t in ("misc", "rust"):
+            rows.append(("allocations per op, %s" % ("C" if t == "misc"
+                                                       else "Rust"),
+                         allocs(b, t) if has or t == "misc" else "-"))
+        sizes = b.get("ko_sizes", {})
+        for mod, lang in (("hellodev_misc", "C"), ("hellodev_rust", "Rust")):
+            z = sizes.get(mod)
+            rows.append(("`%s.ko` text, data, bss (B)" % mod,
+                         "%d, %d, %d" % (z["text"], z["data"], z["bss"])
+                         if z else "-"))
+        rows_by.append(rows)
+    w.append(table(["`%s`" % b["kernel"] for b in benches], rows_by))
+    w.append("")
+    w.append("Ratios are the median over boots of Rust/C in the same "
+             "boot. “Rust with `.read` and an unsafe copy” is "
+             "`hellodev_rust_uread.ko`, built for the benchmark only from "
+             "the same sources with `--cfg hellodev_uread`: the twin's read "
+             "goes through `.read` and `_copy_to_user()` (one more `unsafe` "
+             "block, in `rust/uaccess.rs`) instead of `read_iter` and "
+             "`_copy_to_iter()`: what the safe API's `read_iter` costs. "
+             "Sizes are `size(1)` of the modules the benchmark loaded; each "
+             "C module links its own copy of the core.\n")
+    if plot:
+        w.append("![C and Rust, per read and per open, as a ratio to "
+                 "/dev/zero](%s)\n" % plot)
+        w.append("([SVG](%s))\n" % (os.path.splitext(plot)[0] + ".svg"))
+
+    loc = twin_loc(top)
+    w.append("### Lines of code\n")
+    w.append("| | lines | of code | files |\n|---|---|---|---|")
+    for lang in ("C", "Rust"):
+        for role, (n, c, paths) in loc[lang].items():
+            w.append("| %s %s | %d | %d | %s |" % (
+                lang, role, n, c, ", ".join("`%s`" % p for p in paths)))
+    w.append("")
+    w.append("Counted from the tree; “of code” leaves out blank lines and "
+             "comments (doc comments included); the Rust core's count "
+             "stops at its `#[kunit_tests]` module. The C core also holds "
+             "the module parameters, which the Rust frontend declares in "
+             "`module!`.\n")
+
+    blocks = unsafe_blocks(top)
+    twin = [bl for bl in blocks if not bl["uread"]]
+    uread = [bl for bl in blocks if bl["uread"]]
+    w.append("### `unsafe` blocks: %d in the twin\n" % len(twin))
+    w.append("All in `rust/`, the wrappers over `kernel::bindings` (the "
+             "core and the frontend have none), each under a "
+             "`// SAFETY:` comment; here its first sentence. %d more are "
+             "compiled only into the benchmark's `.read` variant "
+             "(`--cfg hellodev_uread`), marked “bench only”.\n" % len(uread))
+    w.append("| where | in | why it holds |\n|---|---|---|")
+    for bl in twin + uread:
+        w.append("| `%s:%d`%s | `%s` | %s |" % (
+            bl["file"], bl["line"], " (bench only)" if bl["uread"] else "",
+            bl["fn"], bl["why"].replace("|", "\\|")))
+    w.append("")
+
+    if src:
+        ab = rust_abstractions(src)
+        w.append("### What Rust for Linux 7.3 offers each API\n")
+        w.append("Read from `linux-source-7.3`: “safe abstraction” when "
+                 "`rust/kernel/` has it; else whether the C side is "
+                 "declared (not `static inline`) in a header that "
+                 "`rust/bindings/bindings_helper.h` includes, so that "
+                 "`kernel::bindings` has it.\n")
+        w.append("| API | capability | C | in 7.3's Rust |\n|---|---|---|---|")
+        for api in APIS:
+            for what, cfun, status in ab[api]["rows"]:
+                w.append("| %s | %s | `%s` | %s |" % (api, what, cfun,
+                                                     STATUS[status]))
+        w.append("")
+        w.append("Files read: " + "; ".join(
+            "%s: %s" % (api, ", ".join("`%s`" % f for f in ab[api]["files"])
+                        or "no Rust abstraction in `rust/kernel/`")
+            for api in APIS) + ".\n")
+    return w
+
+
+GRAPH_ROOTS = {"pread": "__x64_sys_pread64", "open": "do_sys_openat2",
+               "close": "__fput"}
+
+
+def subtree_calls(node):
+    return 1 + sum(subtree_calls(c) for c in node[2])
+
+
+def tree_lines(node, depth, max_depth, out):
+    name, ns, children = node
+    out.append("%s%-*s %7s %5d" % (
+        "  " * depth, 46 - 2 * depth, name,
+        "%.0f" % ns if ns is not None else "?", subtree_calls(node)))
+    if depth + 1 < max_depth:
+        for c in children:
+            tree_lines(c, depth + 1, max_depth, out)
+
+
+def graphs_section(benches):
+    """The function_graph trees of one pread, per kernel with the Rust
+    twin: what ftrace can and cannot see of it."""
+    w = []
+    for b in benches:
+        g = b.get("graphs", {})
+        if "rust" not in g:
+            continue
+        w.append("### What ftrace sees, `%s`\n" % b["kernel"])
+        w.append("The same `pread` traced with `function_graph` "
+                 "(`hellodev_bench -g`; opens and closes too, in "
+                 "`build/bench/<release>/runs/graph.txt`): instructions "
+                 "between entry and return, the tracer's own included "
+                 "(about 750 per call), and calls in the subtree. The Rust "
+                 "twin's functions are not there: rustc built them without "
+                 "the `__fentry__` call that ftrace hooks (C misc's "
+                 "`hellodev_read` has one), so its read looks like a few "
+                 "instructions inside `vfs_read()`.\n")
+        for t in ("misc", "rust"):
+            og = g.get(t, {}).get("pread")
+            roots = [n for n in (og["tree"] if og else [])
+                     if n[0] == GRAPH_ROOTS["pread"]]
+            if not roots:
+                continue
+            lines = ["%-46s %7s %5s" % ("function", "traced", "calls")]
+            tree_lines(roots[0], 0, 3, lines)
+            w.append("pread 13 B, %s:\n" % TARGET_LABEL[t])
+            w.append("```\n%s\n```\n" % "\n".join(lines))
+    return w
+
+
+def steps_section(benches):
+    """Every instruction of one warm pread, open and close, counted by gdb
+    on QEMU's gdbstub, per function, for C misc, the Rust twin and
+    /dev/zero."""
+    w = []
+    for b in benches:
+        st = b.get("steps", {})
+        if not st:
+            continue
+        targets = [t for t in ("misc", "rust", "rust_uread", "zero")
+                   if t in st]
+        w.append("### Where the instructions go, `%s`\n" % b["kernel"])
+        w.append("Every instruction from the `syscall` instruction to the "
+                 "return to user space, of one warm `pread` of 13 B, one "
+                 "`openat2` and one `close_range` (with its `__fput()`), "
+                 "single-stepped by gdb on QEMU's gdbstub in one more boot "
+                 "without KASLR (`hellodev_bench -S`, `bench/steps.py`) and "
+                 "named with the guest's `/proc/kallsyms`. A step is one "
+                 "instruction, as in the deterministic mode, whose per-call "
+                 "figures these totals match but for the benchmark loop's "
+                 "own instructions. Functions are listed in the order they "
+                 "first ran; module functions end in `[module]`.\n")
+        for op, label in (("pread", "pread 13 B"), ("open", "open"),
+                          ("close", "close")):
+            names = []
+            counts = {}
+            for t in ("rust", "rust_uread", "misc", "zero"):
+                if t not in st:
+                    continue
+                for f, n in st[t][op]["functions"]:
+                    if f not in names:
+                        names.append(f)
+                    counts[(t, f)] = n
+            w.append("%s:\n" % label)
+            w.append("| function | %s |\n|---|%s" % (
+                " | ".join(TARGET_LABEL[t] for t in targets),
+                "---|" * len(targets)))
+            w.append("| **all** | %s |" % " | ".join(
+                "**%d**" % st[t][op]["total"] for t in targets))
+            for f in names:
+                w.append("| `%s` | %s |" % (f.replace("|", "\\|"), " | ".join(
+                    str(counts.get((t, f), "")) for t in targets)))
+            w.append("")
+    return w
+
+
+def c_rust_plot_data(benches, path):
+    """Rows: figures; columns: C misc and Rust per kernel, as ratios to
+    /dev/zero of the same boot (NaN where there is no Rust)."""
+    cols = []
+    for b in benches:
+        for t, lang in (("misc", "C"), ("rust", "Rust")):
+            cols.append((b, t, "%s_%s" % (lang, b["kernel"].split("-")[0]
+                                          .split("+")[0])))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("figure " + " ".join(c[2] for c in cols) + "\n")
+        for key, label in (("pread/13/0", "pread 13 B"),
+                           ("pread/4096/0", "pread 4096 B"),
+                           ("orc/13/0", "open+read+close"),
+                           ("orc_at/13/0", "openat+read+close")):
+            cells = []
+            for b, t, _ in cols:
+                r = ratio(b, t, key, "zero")
+                cells.append("%.4f" % r if r is not None else "NaN")
+            f.write('"%s" %s\n' % (label, " ".join(cells)))
 
 
 def load_benches(paths):
@@ -233,6 +677,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", action="append", default=[],
                     help="RELEASE=FILE, the plot's path relative to --out")
+    ap.add_argument("--src73", help="linux-source-7.3 tree, for what its "
+                    "Rust offers")
+    ap.add_argument("--c-rust-plot", help="the C and Rust plot, relative "
+                    "to --out")
+    ap.add_argument("--c-rust-data", help="gnuplot data to write for it")
     ap.add_argument("bench", nargs="+")
     args = ap.parse_args()
 
@@ -241,7 +690,7 @@ def main():
     facts = {a: frontend_facts(args.top, a) for a in APIS}
     kernels = ["`%s`" % b["kernel"] for b in benches]
     w = []
-    w.append("# misc, cdev and debugfs compared\n")
+    w.append("# misc, cdev and debugfs compared, in C and in Rust\n")
     w.append("Generated by `make report` (`scripts/report.sh`) from "
              "`build/bench/*/bench.json`, which `make bench` writes, and "
              "from the tree; do not edit. One column per kernel.\n")
@@ -273,6 +722,11 @@ def main():
 
     w.append("## Baselines and targets\n")
     base_rows = []
+    goal_names = []
+    for b in benches:
+        for g in b.get("goals", []):
+            if g["goal"] not in goal_names:
+                goal_names.append(g["goal"])
     for b in benches:
         rows = []
         for t in ("zero", "null"):
@@ -282,7 +736,14 @@ def main():
                 f = fig(b, t, key)
                 rows.append(("%s, %s" % (TARGET_LABEL[t], label),
                              "%.0f ns" % f["median"] if f else "-"))
-        for g in b.get("goals", []):
+        by_goal = {g["goal"]: g for g in b.get("goals", [])}
+        for name in goal_names:
+            g = by_goal.get(name)
+            label = "target: " + name.replace("<=", "≤").replace(
+                "x /dev", "× /dev").replace("x misc", "× misc")
+            if g is None:
+                rows.append((label, "n/a (no Rust in this kernel)"))
+                continue
             v = g["value"]
             if v is None:
                 val = "-"
@@ -290,10 +751,8 @@ def main():
                 val = "%g" % round(v, 3)
             else:
                 val = "%.4f×" % v
-            rows.append(("target: " + g["goal"].replace("<=", "≤")
-                         .replace("x /dev", "× /dev").replace("x misc",
-                                                               "× misc"),
-                         "%s, %s" % (val, "met" if g["met"] else "**not met**")))
+            rows.append((label, "%s, %s" % (val, "met" if g["met"]
+                                            else "**not met**")))
         base_rows.append(rows)
     w.append(table(kernels, base_rows))
     w.append("")
@@ -303,12 +762,19 @@ def main():
              "tracepoints while a child process does %s opens (open + "
              "close) or as many preads: “from the module” counts call "
              "sites inside a hellodev module's address range "
-             "(`/proc/modules`; checked against `hellodev_read` in "
-             "`/proc/kallsyms`), “in all” everything that process "
+             "(`/proc/modules`; checked against `hellodev_read`, or the "
+             "Rust twin's `read_iter`, in `/proc/kallsyms`), “in all” "
+             "everything that process "
              "allocated; slab pages (`mm_page_alloc`) have no call site "
              "and count only in all.\n"
              % (", ".join("`%s`" % e for e in events),
                 " or ".join(str(o) for o in ops)))
+
+    w.extend(c_and_rust(benches, args.top, args.src73, args.c_rust_plot))
+    if args.c_rust_data:
+        c_rust_plot_data(benches, args.c_rust_data)
+    w.extend(steps_section(benches))
+    w.extend(graphs_section(benches))
 
     w.append("## Per-call latency\n")
     for b in benches:

@@ -10,6 +10,8 @@ use crate::kernel_ext::{
     fs,
     print, //
 };
+#[cfg(hellodev_uread)]
+use crate::uaccess::UserBuf;
 use kernel::{
     fs::File,
     iov::IovIterDest,
@@ -302,6 +304,25 @@ impl Hellodev {
         // `read_len()` returned more than 0: `*pos` is in the text.
         let start = *pos as usize;
         let copied = dest.copy_to_iter(&self.text()[start..start + n]);
+        if copied == 0 {
+            return Err(EFAULT);
+        }
+        *pos += copied as i64;
+        Ok(copied)
+    }
+
+    /// [`Self::read`] into the user buffer of a `read()` call, for the
+    /// benchmark's `.read` twin (`--cfg hellodev_uread`): the same short
+    /// reads, partial faults and errors.
+    #[cfg(hellodev_uread)]
+    pub(crate) fn read_user(&self, pos: &mut i64, buf: &mut UserBuf) -> Result<usize> {
+        let n = read_len(self.len, *pos, buf.len())?;
+        if n == 0 {
+            return Ok(0);
+        }
+        // `read_len()` returned more than 0: `*pos` is in the text.
+        let start = *pos as usize;
+        let copied = buf.write_partial(&self.text()[start..start + n]);
         if copied == 0 {
             return Err(EFAULT);
         }

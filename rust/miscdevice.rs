@@ -20,7 +20,11 @@
 //! ...) are left out rather than copied untested; upstream, these additions
 //! would go into `kernel::miscdevice` itself.
 
+#[cfg(hellodev_uread)]
+use crate::uaccess::UserBuf;
 use core::marker::PhantomData;
+#[cfg(hellodev_uread)]
+use kernel::uaccess::UserPtr;
 use kernel::{
     bindings,
     error::{
@@ -248,6 +252,19 @@ pub(crate) trait MiscDevice: Sized + 'static {
         drop(device);
     }
 
+    /// Reads into the user buffer of a `read()` call at `*pos`, moving `*pos`
+    /// past what was copied: C's `.read`, which `vfs_read()` calls in place
+    /// of `read_iter`.
+    #[cfg(hellodev_uread)]
+    fn read(
+        _device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        _file: &File,
+        _buf: &mut UserBuf,
+        _pos: &mut i64,
+    ) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Read from this misc device.
     fn read_iter(_kiocb: Kiocb<'_, Self::Ptr>, _iov: &mut IovIterDest<'_>) -> Result<usize> {
         build_error!(VTABLE_DEFAULT_ERROR)
@@ -348,6 +365,37 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
 
     /// # Safety
     ///
+    /// `file` must be a file opened through a `MiscDeviceRegistration<T>`,
+    /// `buf` and `count` the user buffer of its `read()` call, and `ppos`
+    /// valid for reads and writes for the duration of the call.
+    #[cfg(hellodev_uread)]
+    unsafe extern "C" fn read(
+        file: *mut bindings::file,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: The read call of a file can access the private data.
+        let private = unsafe { (*file).private_data };
+        // SAFETY: `open` set the private data with `into_foreign()`, and
+        // `release` has not run yet.
+        let device = unsafe { <T::Ptr as ForeignOwnable>::borrow(private.cast()) };
+        // SAFETY: The file is valid for the duration of this call, and the
+        // caller of `read` holds a reference on it.
+        let file = unsafe { File::from_raw_file(file) };
+        // SAFETY: By the safety requirements, `ppos` is valid for reads and
+        // writes during this call, and nothing else uses it meanwhile.
+        let pos = unsafe { &mut *ppos };
+        let mut ubuf = UserBuf::new(UserPtr::from_ptr(buf.cast::<c_void>()), count);
+
+        match T::read(device, file, &mut ubuf, pos) {
+            Ok(n) => n as isize,
+            Err(err) => err.to_errno() as isize,
+        }
+    }
+
+    /// # Safety
+    ///
     /// `file` must be a file opened through a `MiscDeviceRegistration<T>`.
     unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_int) -> i64 {
         // SAFETY: The llseek call of a file can access the private data.
@@ -369,6 +417,8 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
     const VTABLE: bindings::file_operations = bindings::file_operations {
         open: Some(Self::open),
         release: Some(Self::release),
+        #[cfg(hellodev_uread)]
+        read: if T::HAS_READ { Some(Self::read) } else { None },
         read_iter: if T::HAS_READ_ITER {
             Some(Self::read_iter)
         } else {

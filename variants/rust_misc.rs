@@ -15,6 +15,9 @@ mod miscdevice;
 mod module_param;
 #[path = "../rust/pin_init.rs"]
 mod pin_init_ext;
+#[cfg(hellodev_uread)]
+#[path = "../rust/uaccess.rs"]
+mod uaccess;
 
 use hellodev::Hellodev;
 use kernel::{
@@ -46,11 +49,24 @@ use module_param::{
     Text, //
 };
 
+#[cfg(not(hellodev_uread))]
 module! {
     type: HellodevRust,
     name: "hellodev_rust",
     authors: ["hellodev developers"],
     description: "hellodev greeting device: misc device frontend, in Rust",
+    license: "GPL",
+}
+
+// The same twin reading through `.read` and an unsafe partial copy
+// (`rust/uaccess.rs`), built from a copy of this file with
+// `--cfg hellodev_uread`: what `read_iter` costs, for the benchmark only.
+#[cfg(hellodev_uread)]
+module! {
+    type: HellodevRust,
+    name: "hellodev_rust_uread",
+    authors: ["hellodev developers"],
+    description: "hellodev greeting device: the Rust twin with .read, for the benchmark",
     license: "GPL",
 }
 
@@ -112,6 +128,16 @@ impl MiscDevice for HellodevMisc {
     fn read_iter(mut kiocb: Kiocb<'_, Arc<Hellodev>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let hd = kiocb.file();
         hd.read(kiocb.ki_pos_mut(), iov)
+    }
+
+    #[cfg(hellodev_uread)]
+    fn read(
+        hd: ArcBorrow<'_, Hellodev>,
+        _file: &File,
+        buf: &mut uaccess::UserBuf,
+        pos: &mut i64,
+    ) -> Result<usize> {
+        hd.read_user(pos, buf)
     }
 
     fn llseek(hd: ArcBorrow<'_, Hellodev>, file: &File, offset: i64, whence: c_int) -> Result<i64> {
