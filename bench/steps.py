@@ -20,7 +20,7 @@ MAGIC = 0x68656c6c6f646576
 
 def connect(port):
     """QEMU listens as soon as it starts; retry until it does."""
-    for _ in range(100):
+    for _ in range(300):
         try:
             gdb.execute("target remote 127.0.0.1:%s" % port, to_string=True)
             return
