@@ -15,7 +15,8 @@ set yrange [0:*]
 set xtics nomirror
 set datafile missing "NaN"
 set key outside right top vertical
-ncols = system("head -n 1 '".data."' | wc -w") + 0
+# Columns: the figure's name, then one number per language and kernel.
+ncols = system("awk 'NR == 2 { for (i = 1; i <= NF; i++) n += ($i ~ /^([0-9.]+|NaN)$/); print n + 1 }' '".data."'") + 0
 
 do for [fmt in "png svg"] {
 	if (fmt eq "png") {

@@ -534,15 +534,19 @@ def steps_section(benches):
 
 
 def c_rust_plot_data(benches, path):
-    """Rows: figures; columns: C misc and Rust per kernel, as ratios to
-    /dev/zero of the same boot (NaN where there is no Rust)."""
+    """Rows: figures; columns: C misc and, where the kernel has Rust, the
+    twin and its .read variant, per kernel, as ratios to /dev/zero of the
+    same boot."""
     cols = []
     for b in benches:
-        for t, lang in (("misc", "C"), ("rust", "Rust")):
-            cols.append((b, t, "%s_%s" % (lang, b["kernel"].split("-")[0]
-                                          .split("+")[0])))
+        for t, lang in (("misc", "C misc"), ("rust", "Rust twin"),
+                        ("rust_uread", "Rust, .read + unsafe copy")):
+            if fig(b, t, "pread/13/0") is None:
+                continue
+            cols.append((b, t, "%s, %s" % (lang, b["kernel"].split("-")[0]
+                                           .split("+")[0])))
     with open(path, "w", encoding="utf-8") as f:
-        f.write("figure " + " ".join(c[2] for c in cols) + "\n")
+        f.write("figure " + " ".join('"%s"' % c[2] for c in cols) + "\n")
         for key, label in (("pread/13/0", "pread 13 B"),
                            ("pread/4096/0", "pread 4096 B"),
                            ("orc/13/0", "open+read+close"),
