@@ -421,7 +421,8 @@ def c_and_rust(benches, top, src, plot):
         ab = rust_abstractions(src)
         w.append("### What Rust for Linux 7.3 offers each API\n")
         w.append("Read from `linux-source-7.3`: “safe abstraction” when "
-                 "`rust/kernel/` has it; else whether the C side is "
+                 "the API's files in `rust/kernel/` (listed below) have it; "
+                 "else whether the C side is "
                  "declared (not `static inline`) in a header that "
                  "`rust/bindings/bindings_helper.h` includes, so that "
                  "`kernel::bindings` has it.\n")
