@@ -169,7 +169,7 @@ echo "1..$n"
 RUN
 chmod +x "$stage/hellodev/run.sh"
 
-say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 20)) s)"
+say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 60)) s)"
 set +e
 "$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 1800
 vm_rc=$?
