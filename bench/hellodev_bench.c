@@ -1433,7 +1433,8 @@ int main(int argc, char **argv)
 		nbase -= 2;
 		nbase_log -= 2;
 		names = "misc, cdev, debugfs, zero, null";
-		progress("hellodev_rust.ko and hellodev_rust_uread.ko not here (a kernel without Rust): no rust figures");
+		progress("%s not here (a kernel without Rust): no rust figures",
+			 "hellodev_rust.ko and hellodev_rust_uread.ko");
 	}
 	if (graph)
 		return graph_all(nbase == ARRAY_SIZE(base));
