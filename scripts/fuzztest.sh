@@ -12,16 +12,16 @@
 # Ends with "fuzztest <release>: N passed, N failed, N skipped"; the
 # operations each client did are in the log.
 #
-# usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (5),
-#                         HELLODEV_TRINITY_OPS (4000)
+# usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (3),
+#                         HELLODEV_TRINITY_OPS (2000)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 series=${KERNEL:-6.1}
-seconds=${HELLODEV_FUZZ_SECONDS:-5}
+seconds=${HELLODEV_FUZZ_SECONDS:-3}
 # System calls trinity makes per run.
-trinity_ops=${HELLODEV_TRINITY_OPS:-4000}
+trinity_ops=${HELLODEV_TRINITY_OPS:-2000}
 need_pkgs "${VM_PKGS[@]}" stress-ng trinity
 need_kernel "$series"
 rel=$(kernel_release "$series")
@@ -169,7 +169,7 @@ echo "1..$n"
 RUN
 chmod +x "$stage/hellodev/run.sh"
 
-say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 60)) s)"
+say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 80)) s)"
 set +e
 "$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 1800
 vm_rc=$?
