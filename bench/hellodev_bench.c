@@ -1140,57 +1140,38 @@ static void tracing(bool on)
 }
 
 /*
- * Trace one pread of 13 bytes, one open and one close of @target with
- * function_graph, in this process only: where the instructions of each
- * go. Under -icount a duration in ns is an instruction count, the
- * tracer's own included. Between switching tracing on and off there is
- * only the operation; the write() that switches is no graph root.
+ * Trace one pread of 13 bytes of @target with function_graph, in this
+ * process only: what ftrace sees of it (bench/steps.py counts what it
+ * cannot). Between switching tracing on and off there is only the pread;
+ * the write() that switches is no graph root.
  */
 static void graph_target(int target)
 {
-	static const char *const ops[] = { "pread", "open", "close" };
 	const struct target *t = &targets[target];
 	char path[PATH_MAX], buf[64];
-	unsigned int i;
 	int fd, k;
 
 	path_of(t, path);
-	for (i = 0; i < ARRAY_SIZE(ops); i++) {
-		/* Warm up: the first calls fault in what the later ones use. */
-		for (k = 0; k < 3; k++) {
-			trace_set("trace", "");
-			fd = open(path, O_RDONLY);
-			if (fd < 0) {
-				record_error("open %s: %s", path,
-					     strerror(errno));
-				return;
-			}
-			if (i == 0) {
-				tracing(true);
-				if (pread(fd, buf, 13, 0) != want_of(t, 13))
-					record_error("traced pread of %s", t->name);
-				tracing(false);
-				close(fd);
-			} else if (i == 1) {
-				close(fd);
-				tracing(true);
-				fd = open(path, O_RDONLY);
-				tracing(false);
-				close(fd);
-			} else {
-				tracing(true);
-				/* __fput() runs on the way back to user space. */
-				close(fd);
-				tracing(false);
-			}
-		}
-		trace_dump(t->name, ops[i]);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		record_error("open %s: %s", path, strerror(errno));
+		return;
 	}
+	/* Warm up: the first calls fault in what the later ones use. */
+	for (k = 0; k < 3; k++) {
+		trace_set("trace", "");
+		tracing(true);
+		if (pread(fd, buf, 13, 0) != want_of(t, 13))
+			record_error("traced pread of %s", t->name);
+		tracing(false);
+	}
+	close(fd);
+	trace_dump(t->name, "pread");
 }
 
 /*
- * The call graphs of misc, rust (if here) and /dev/zero, on stdout. The
- * tracer is switched on once: each switch patches every function.
+ * The pread call graphs of misc, rust (if here) and /dev/zero, on stdout.
+ * The tracer is switched on once: each switch patches every function.
  */
 static int graph_all(bool rust)
 {
@@ -1210,7 +1191,7 @@ static int graph_all(bool rust)
 	}
 	tracing(false);
 	/* The syscall's own entry: ksys_pread64() is inlined into it. */
-	trace_set("set_graph_function", "__x64_sys_pread64 do_sys_openat2 __fput");
+	trace_set("set_graph_function", "__x64_sys_pread64");
 	trace_set("options/funcgraph-proc", "0");
 	trace_set("options/funcgraph-tail", "1");
 	progress("switching function_graph on");
@@ -1218,7 +1199,7 @@ static int graph_all(bool rust)
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	trace_set("set_ftrace_pid", pid);
 	for (i = 0; i < ARRAY_SIZE(set); i++) {
-		if (set[i] == T_RUST && !rust)
+		if (targets[set[i]].rust && !rust)
 			continue;
 		if (!load_set(&set[i], 1, 13, 0))
 			continue;
@@ -1359,8 +1340,8 @@ static void help(void)
 		"  -s  preads per thread in a scaling run (20000)\n"
 		"  -a  operations per allocation count (1000)\n"
 		"  -z  ms to sleep after each batch of opens (20)\n"
-		"  -g  instead: function_graph of one pread, open and close of misc,\n"
-		"      rust and /dev/zero, as text\n"
+		"  -g  instead: function_graph of one pread of misc, rust and\n"
+		"      /dev/zero, as text\n"
 		"  -S  instead: the calls whose instructions bench/steps.py counts\n"
 		"Run as root in a throw-away VM, next to the hellodev_*.ko files.\n");
 	exit(2);

@@ -439,8 +439,6 @@ def c_and_rust(benches, top, src, plot):
     return w
 
 
-GRAPH_ROOTS = {"pread": "__x64_sys_pread64", "open": "do_sys_openat2",
-               "close": "__fput"}
 
 
 def subtree_calls(node):
@@ -467,7 +465,7 @@ def graphs_section(benches):
             continue
         w.append("### What ftrace sees, `%s`\n" % b["kernel"])
         w.append("The same `pread` traced with `function_graph` "
-                 "(`hellodev_bench -g`; opens and closes too, in "
+                 "(`hellodev_bench -g`; the whole trace is in "
                  "`build/bench/<release>/runs/graph.txt`): instructions "
                  "between entry and return, the tracer's own included "
                  "(about 750 per call), and calls in the subtree. The Rust "
@@ -478,7 +476,7 @@ def graphs_section(benches):
         for t in ("misc", "rust"):
             og = g.get(t, {}).get("pread")
             roots = [n for n in (og["tree"] if og else [])
-                     if n[0] == GRAPH_ROOTS["pread"]]
+                     if n[0] == "__x64_sys_pread64"]
             if not roots:
                 continue
             lines = ["%-46s %7s %5s" % ("function", "traced", "calls")]

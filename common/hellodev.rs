@@ -297,32 +297,34 @@ impl Hellodev {
     /// Returns the bytes copied, 0 at end of file, or `EINVAL` for a
     /// negative position.
     pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
-        let n = read_len(self.len, *pos, dest.len())?;
-        if n == 0 {
-            return Ok(0);
-        }
-        // `read_len()` returned more than 0: `*pos` is in the text.
-        let start = *pos as usize;
-        let copied = dest.copy_to_iter(&self.text()[start..start + n]);
-        if copied == 0 {
-            return Err(EFAULT);
-        }
-        *pos += copied as i64;
-        Ok(copied)
+        let room = dest.len();
+        self.read_with(pos, room, |bytes| dest.copy_to_iter(bytes))
     }
 
     /// [`Self::read`] into the user buffer of a `read()` call, for the
-    /// benchmark's `.read` twin (`--cfg hellodev_uread`): the same short
-    /// reads, partial faults and errors.
+    /// benchmark's `.read` twin (`--cfg hellodev_uread`).
     #[cfg(hellodev_uread)]
     pub(crate) fn read_user(&self, pos: &mut i64, buf: &mut UserBuf) -> Result<usize> {
-        let n = read_len(self.len, *pos, buf.len())?;
+        let room = buf.len();
+        self.read_with(pos, room, |bytes| buf.write_partial(bytes))
+    }
+
+    /// The semantics of [`Self::read`], for a destination of `room` bytes
+    /// that `copy` fills from the start, returning the bytes it copied.
+    #[inline(always)]
+    fn read_with(
+        &self,
+        pos: &mut i64,
+        room: usize,
+        copy: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize> {
+        let n = read_len(self.len, *pos, room)?;
         if n == 0 {
             return Ok(0);
         }
         // `read_len()` returned more than 0: `*pos` is in the text.
         let start = *pos as usize;
-        let copied = buf.write_partial(&self.text()[start..start + n]);
+        let copied = copy(&self.text()[start..start + n]);
         if copied == 0 {
             return Err(EFAULT);
         }

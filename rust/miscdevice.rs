@@ -138,10 +138,10 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
                         (*misc).groups = (&raw mut (*slot).groups).cast();
                     }
                 }
+                // INVARIANT: Once this returns `Ok`, the device is registered.
                 // SAFETY: The misc device was just written, with a name and
                 // attributes that are `'static`; it is deregistered on drop,
                 // before `slot` is freed, since the registration is pinned.
-                // INVARIANT: Once this returns `Ok`, the device is registered.
                 to_result(unsafe { bindings::misc_register(slot.cast()) })
             }),
         })

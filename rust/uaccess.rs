@@ -37,13 +37,13 @@ impl UserBuf {
     /// part-way, 0 when it faults on its first byte.
     pub(crate) fn write_partial(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.len);
-        // SAFETY: `data` is valid for reads of `n` bytes. `_copy_to_user()`
-        // checks that the user range is user memory (`access_ok()`) and
-        // handles faults itself, returning how many bytes it did not copy;
-        // a user address is never dereferenced here.
-        let left = unsafe {
-            bindings::_copy_to_user(self.ptr.as_mut_ptr(), data.as_ptr().cast::<c_void>(), n)
-        };
+        let to = self.ptr.as_mut_ptr();
+        let from = data.as_ptr().cast::<c_void>();
+        // SAFETY: `from` is valid for reads of `n` bytes. `_copy_to_user()`
+        // checks that `to` is user memory (`access_ok()`) and handles faults
+        // itself, returning how many bytes it did not copy; no user address
+        // is dereferenced here.
+        let left = unsafe { bindings::_copy_to_user(to, from, n) };
         n - left
     }
 }

@@ -170,10 +170,10 @@ say "$det_boots deterministic boot(s) at once (QEMU ${det_qemu[*]})"
 for i in $(seq 1 "$det_boots"); do
 	boot "det-$i" "$det_stage" "${det_qemu[@]}" &
 done
-# Where the instructions of one pread, open and close go: function_graph in
-# one more deterministic boot, and every instruction of them counted by gdb
-# on QEMU's gdbstub in another (bench/steps.py), without KASLR so that
-# System.map names the kernel's addresses.
+# What ftrace sees of one pread: function_graph in one more deterministic
+# boot; every instruction of one pread, open and close, counted by gdb on
+# QEMU's gdbstub in another (bench/steps.py), without KASLR so that the
+# kallsyms of any boot of this image name the kernel's addresses.
 boot graph "$graph_stage" "${det_qemu[@]}" &
 steps_boot &
 wait

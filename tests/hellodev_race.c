@@ -339,7 +339,9 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 			ASSERT_NE(0, devt);
 			mknod_node(_metadata, devt);
 			if (!self->mknod.allowed) {
-				strcpy(self->mknod.path, MKNOD_PATH);
+				snprintf(self->mknod.path,
+					 sizeof(self->mknod.path), "%s",
+					 MKNOD_PATH);
 				self->mknod.allowed = variant->mknod_errnos;
 				start_readers(_metadata, self->readers,
 					      &self->nreaders, &self->stop,
