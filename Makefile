@@ -19,6 +19,8 @@ NO_RUST = $(strip $(if $(shell grep -sx CONFIG_RUST=y \
 # the demo's frontend.
 KERNEL ?=
 VARIANT ?= misc
+# The debug kernel of check-debug: 7.3 (with Rust) unless 6.1.
+DEBUG_KERNEL ?=
 
 .PHONY: all modules install dkms-install dkms-remove demo check kunit vmtest \
 	bench report check-debug clean
@@ -75,6 +77,8 @@ bench:
 report:
 	@scripts/report.sh
 
-# The conformance suite and fault injection on a KASAN/lockdep debug kernel.
+# The conformance suite, fault injection, cycles, races and fuzzers on a
+# KASAN/UBSAN/lockdep/kmemleak debug kernel: 7.3 with Rust (DEBUG_KERNEL=6.1:
+# Debian 12's 6.1, C only).
 check-debug:
-	@scripts/check-debug.sh
+	@DEBUG_KERNEL=$(DEBUG_KERNEL) scripts/check-debug.sh

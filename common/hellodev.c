@@ -11,36 +11,73 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
 #include "hellodev.h"
 
+/**
+ * struct text_param - the value of a text parameter (name, greeting)
+ * @val: the value, or NULL
+ * @copied: @val is a copy that param_set_text() made; param_free_text()
+ *	frees it with the module
+ */
+struct text_param {
+	const char *val;
+	bool copied;
+};
+
+static void param_free_text(void *arg)
+{
+	struct text_param *text = arg;
+
+	if (text->copied)
+		kfree(text->val);
+	text->val = NULL;
+	text->copied = false;
+}
+
 /*
  * name and greeting are checked by hellodev_setup(), not while the arguments
  * are parsed: that way a value of any length gets -EINVAL and one message
  * that says what to fix (charp refuses over 1024 bytes with -ENOSPC and two
- * messages of its own). The value stays in the module's argument string,
- * which lives as long as the module; the parameters are read-only in sysfs,
- * so nothing replaces it.
+ * messages of its own). The value is copied: 7.3 frees the module's
+ * argument string once it has parsed it, before the module's init runs
+ * (6.1 and 6.12 kept it, as mod->args, as long as the module).
  */
 static int param_set_text(const char *val, const struct kernel_param *kp)
 {
-	*(const char **)kp->arg = val;
+	struct text_param *text = kp->arg;
+	char *copy = kstrdup(val, GFP_KERNEL);
+
+	if (!copy)
+		return -ENOMEM;
+	param_free_text(text);
+	text->val = copy;
+	text->copied = true;
 	return 0;
+}
+
+static int param_get_text(char *buffer, const struct kernel_param *kp)
+{
+	const struct text_param *text = kp->arg;
+
+	return sysfs_emit(buffer, "%s\n", text->val);
 }
 
 static const struct kernel_param_ops param_ops_text = {
 	.set = param_set_text,
-	.get = param_get_charp,
+	.get = param_get_text,
+	.free = param_free_text,
 };
 
-static const char *name;
+static struct text_param name;
 module_param_cb(name, &param_ops_text, &name, 0444);
 MODULE_PARM_DESC(name, "Node name, 1-32 of A-Za-z0-9_-. not starting with '.' (default: module name)");
 
-static char *greeting = HELLODEV_DEFAULT_GREETING;
+static struct text_param greeting = { .val = HELLODEV_DEFAULT_GREETING };
 module_param_cb(greeting, &param_ops_text, &greeting, 0444);
 MODULE_PARM_DESC(greeting, "Text read back, then a newline; 1-4095 bytes (default: \"Hello from C\")");
 
@@ -155,12 +192,12 @@ int hellodev_setup(struct hellodev *hd, const char *modname, const char *name,
 int hellodev_setup_from_params(struct hellodev *hd, const char *modname)
 {
 	/* Show the name in use in sysfs, where the parameter is already visible. */
-	if (!name) {
+	if (!name.val) {
 		kernel_param_lock(THIS_MODULE);
-		name = modname;
+		name.val = modname;
 		kernel_param_unlock(THIS_MODULE);
 	}
-	return hellodev_setup(hd, modname, name, greeting, log_opens);
+	return hellodev_setup(hd, modname, name.val, greeting.val, log_opens);
 }
 
 /**

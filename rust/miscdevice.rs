@@ -131,7 +131,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
                     (*slot).groups[0] = &raw const (*slot).group;
                     let misc = &raw mut (*slot).misc;
                     (*misc).minor = bindings::MISC_DYNAMIC_MINOR as c_int;
-                    (*misc).name = opts.name.as_ptr().cast::<c_char>();
+                    (*misc).name = opts.name.as_char_ptr();
                     (*misc).fops = MiscdeviceVTable::<T>::build();
                     (*misc).mode = opts.mode;
                     if !opts.attributes.is_empty() {
@@ -186,7 +186,7 @@ impl<T: MiscDevice> Attribute<T> {
                 // With lockdep, `struct attribute` has more fields.
                 #[allow(clippy::needless_update)]
                 attr: bindings::attribute {
-                    name: name.as_ptr().cast::<c_char>(),
+                    name: kernel::str::as_char_ptr_in_const_context(name),
                     mode: 0o444,
                     ..pin_init::zeroed()
                 },

@@ -16,7 +16,8 @@ use kernel::{
     bindings,
     ffi::{
         c_char,
-        c_int, //
+        c_int,
+        c_void, //
     },
     fmt::Write,
     page::PAGE_SIZE,
@@ -39,76 +40,145 @@ pub(crate) unsafe trait ParamValue: Sync {
     const OPS: *const bindings::kernel_param_ops;
 }
 
-/// A text parameter: the string given at load time, or a default.
+/// A text parameter: a copy of the string given at load time, or a default.
 ///
-/// It is laid out as a C `char *`, which C's `param_get_charp()` reads.
+/// The value is copied when set: 7.3 frees the module's argument string once
+/// it has parsed it, before the module's init runs (6.1 and 6.12 kept it as
+/// long as the module). The copy is freed with the module, after its exit.
 ///
 /// # Invariants
 ///
 /// The pointer is null or points to a NUL-terminated string that lives as
-/// long as the module: a `'static` default, or a value in the module's
-/// argument string, which the kernel frees only with the module.
-#[repr(transparent)]
-pub(crate) struct Text(Atomic<*const c_char>);
+/// long as the module's code runs: a `'static` default when `copied` is
+/// false, or, when it is true, a `kstrdup()` copy that only `free`, which
+/// the kernel calls when it frees the module, frees.
+pub(crate) struct Text {
+    ptr: Atomic<*const c_char>,
+    copied: Atomic<bool>,
+}
 
 impl Text {
     /// Makes a parameter whose value is `default` until one is given.
     pub(crate) const fn new(default: Option<&'static CStr>) -> Self {
         let ptr = match default {
-            Some(s) => s.as_ptr(),
+            Some(s) => kernel::str::as_char_ptr_in_const_context(s),
             None => core::ptr::null(),
         };
-        // INVARIANT: `ptr` is null or a `'static` C string.
-        Self(Atomic::new(ptr.cast::<c_char>()))
+        // INVARIANT: `ptr` is null or a `'static` C string, not a copy.
+        Self {
+            ptr: Atomic::new(ptr),
+            copied: Atomic::new(false),
+        }
     }
 
     /// Returns the value, if any.
     pub(crate) fn get(&self) -> Option<&'static CStr> {
-        let ptr = self.0.load(Relaxed);
+        let ptr = self.ptr.load(Relaxed);
         if ptr.is_null() {
             return None;
         }
         // SAFETY: By the type invariant, a non-null pointer is a C string
-        // that lives as long as the module, and so as long as any code of
-        // the module that could use the reference.
-        Some(unsafe { CStr::from_ptr(ptr.cast()) })
+        // that lives as long as the module's code runs, and so as long as
+        // any code of the module that could use the reference.
+        Some(unsafe { CStr::from_char_ptr(ptr) })
     }
 
     /// Gives the parameter the value `value` if it has none, so that sysfs
     /// shows the value in use, and returns its value.
     pub(crate) fn get_or_set(&self, value: &'static CStr) -> &'static CStr {
-        // INVARIANT: `value` is a `'static` C string.
+        // INVARIANT: `value` is a `'static` C string; a null pointer is never
+        // a copy, so `copied` stays false.
         let _ = self
-            .0
-            .cmpxchg(core::ptr::null(), value.as_ptr().cast(), Relaxed);
+            .ptr
+            .cmpxchg(core::ptr::null(), value.as_char_ptr(), Relaxed);
         self.get().unwrap_or(value)
     }
 
-    /// Sets the value from a module argument: `kernel_param_ops::set`.
+    /// Sets the value to a copy of a module argument:
+    /// `kernel_param_ops::set`.
     ///
     /// # Safety
     ///
-    /// `val` must be a C string of the module's arguments, and `kp` a
-    /// `kernel_param` made by [`module_param!`] for a [`Text`].
+    /// `val` must be a C string, and `kp` a `kernel_param` made by
+    /// [`module_param!`] for a [`Text`].
     unsafe extern "C" fn set(val: *const c_char, kp: *const bindings::kernel_param) -> c_int {
         // SAFETY: By the safety requirements, `kp` is valid and its `arg`
         // points to a `Text`, which lives in a static.
         let text = unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<Text>() };
-        // INVARIANT: The module's arguments live as long as the module.
-        text.0.store(val, Relaxed);
+        // SAFETY: By the safety requirements, `val` is a C string.
+        let copy = unsafe { bindings::kstrdup(val, bindings::GFP_KERNEL) };
+        if copy.is_null() {
+            return ENOMEM.to_errno();
+        }
+        text.release();
+        // INVARIANT: `copy` is a `kstrdup()` copy, which `copied` now says.
+        text.ptr.store(copy, Relaxed);
+        text.copied.store(true, Relaxed);
         0
+    }
+
+    /// Frees the value if it is a copy, and leaves none.
+    fn release(&self) {
+        let ptr = self.ptr.xchg(core::ptr::null(), Relaxed);
+        if self.copied.xchg(false, Relaxed) {
+            // SAFETY: By the type invariant, `ptr` is a `kstrdup()` copy,
+            // and it is no longer the value: its only user was the module,
+            // whose code no longer runs (`free`) or does not run yet
+            // (`set`, while the arguments are parsed).
+            unsafe { bindings::kfree(ptr.cast()) };
+        }
+    }
+
+    /// Shows the value as C's `param_get_charp()` does:
+    /// `kernel_param_ops::get`.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must be valid for writes of `PAGE_SIZE` bytes, and `kp` a
+    /// `kernel_param` made by [`module_param!`] for a [`Text`].
+    unsafe extern "C" fn get_raw(buf: *mut c_char, kp: *const bindings::kernel_param) -> c_int {
+        // SAFETY: By the safety requirements, `kp` is valid and its `arg`
+        // points to a `Text`, which lives in a static.
+        let text = unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<Text>() };
+        // SAFETY: By the safety requirements, `buf` is valid for writes of
+        // `PAGE_SIZE` bytes, and nothing else uses it during this call.
+        let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
+        // The bytes as they are, then a newline, at most a page less one
+        // byte: what C's "%s\n" into a page writes.
+        let value = text.get().map_or(&b"(null)"[..], CStr::to_bytes);
+        let mut len = value.len().min(PAGE_SIZE - 1);
+        buf[..len].copy_from_slice(&value[..len]);
+        if len < PAGE_SIZE - 1 {
+            buf[len] = b'\n';
+            len += 1;
+        }
+        // At most a page: it fits.
+        len as c_int
+    }
+
+    /// Frees a copied value with the module: `kernel_param_ops::free`.
+    ///
+    /// # Safety
+    ///
+    /// `arg` must be the `arg` of a `kernel_param` made by
+    /// [`module_param!`] for a [`Text`], and the module's code must no
+    /// longer run.
+    unsafe extern "C" fn free(arg: *mut c_void) {
+        // SAFETY: By the safety requirements, `arg` points to a `Text`, which
+        // lives in a static.
+        unsafe { &*arg.cast::<Text>() }.release();
     }
 }
 
-/// C's `param_get_charp()` reads a `char *`: what [`Text`] is laid out as.
+/// Operations that copy, show and free a [`Text`].
 static TEXT_OPS: bindings::kernel_param_ops = bindings::kernel_param_ops {
     flags: 0,
     set: Some(Text::set),
-    get: Some(bindings::param_get_charp),
-    free: None,
+    get: Some(Text::get_raw),
+    free: Some(Text::free),
 };
 
-// SAFETY: `TEXT_OPS` reads and writes a `char *`, as which `Text` is laid out.
+// SAFETY: `TEXT_OPS` reads and writes a `Text`, through its own functions.
 unsafe impl ParamValue for Text {
     const OPS: *const bindings::kernel_param_ops = &raw const TEXT_OPS;
 }

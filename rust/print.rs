@@ -12,7 +12,6 @@
 
 use kernel::{
     bindings,
-    ffi::c_char,
     fmt,
     prelude::*,
     print::{
@@ -49,9 +48,9 @@ pub(crate) fn print_err_bytes(prefix: &CStr, message: &CStr) {
     // valid, null-terminated C strings for the whole call.
     unsafe {
         bindings::_printk(
-            FORMAT.as_ptr().cast::<c_char>(),
-            prefix.as_ptr().cast::<c_char>(),
-            message.as_ptr().cast::<c_char>(),
+            FORMAT.as_char_ptr(),
+            prefix.as_char_ptr(),
+            message.as_char_ptr(),
         )
     };
 }

@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The conformance suite, fault injection over every init step, load/unload
-# cycles, lockdown, a debugfs=off boot and load/unload races, all on a
-# KASAN/lockdep/kmemleak debug kernel built from linux-source-6.1 (cached
-# outside the clone, in $HELLODEV_CACHE/debug-kernel/<hash of its inputs>/).
+# cycles, lockdown, a debugfs=off boot, load/unload races and the fuzzers,
+# all on a KASAN/UBSAN/lockdep/kmemleak debug kernel, cached outside the
+# clone in $HELLODEV_CACHE/debug-kernel/<series>-<hash of its inputs>/.
+#
+# DEBUG_KERNEL=7.3 (the default): built from Debian 13's linux-source-7.3 in
+# the Debian 13 chroot, with CONFIG_RUST, so the Rust twin runs every check
+# the C frontends run. 7.3 allows KASAN with Rust only in a kernel built by
+# Clang (init/Kconfig: RUST "depends on !KASAN || CC_IS_CLANG"), so this one
+# is built with LLVM=1: Debian 13's Clang 19, the LLVM of its rustc.
+# DEBUG_KERNEL=6.1: from Debian 12's linux-source-6.1 with its GCC, C only.
 # Ends with "check-debug: N passed, N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-fragment=$top/scripts/debug.config
+series=${DEBUG_KERNEL:-7.3}
+case $series in
+6.1 | 7.3) ;;
+*) die "DEBUG_KERNEL must be 7.3 or 6.1, not '$series'" ;;
+esac
+fragments=("$top/scripts/debug.config" "$top/scripts/debug-$series.config")
 jobs=$(nproc)
 # Load/unload cycles under readers, per frontend (200 on Debian's kernels);
 # after each unload the readers go on for 4 s, as long as a delayed kobject
 # release can keep something of the module alive.
 race_cycles=20
+# The fuzzers' time per stress-ng run and trinity's calls per node (3 s and
+# 2000 on Debian's kernels): KASAN makes each call several times slower.
+fuzz_seconds=3
+fuzz_ops=1000
 
-# kernel_patch - the two fixes the debug kernel carries.
+# kernel_patch - the fixes the debug kernel carries (1 on 6.1 only).
 # 1. Fault injection in class_create() makes kset_register() fail, and 6.1
 #    then leaks the kset's name (kmemleak finds it); upstream fixed it in
 #    v6.2 (1662cea4623f "kset: fix memory leak when kset_register() returns
@@ -32,7 +48,7 @@ race_cycles=20
 #    and stays 0 (only atomic_inc_not_zero() raises it) until it is freed,
 #    which debugfs_file_get() holds off: module_refcount() < 0 is exact.
 kernel_patch() {
-	cat <<'PATCH'
+	[ "$series" != 6.1 ] || cat <<'PATCH'
 --- a/lib/kobject.c
 +++ b/lib/kobject.c
 @@ -857,8 +857,12 @@ int kset_register(struct kset *k)
@@ -49,6 +65,8 @@ kernel_patch() {
  	kobject_uevent(&k->kobj, KOBJ_ADD);
  	return 0;
  }
+PATCH
+	cat <<'PATCH'
 --- a/fs/debugfs/file.c
 +++ b/fs/debugfs/file.c
 @@ -186,8 +186,14 @@
@@ -86,15 +104,34 @@ kernel_patch() {
 PATCH
 }
 
-# kernel_key SRC - what the cached kernel depends on: the fragment, the
-# patch, the source version and the compiler.
+# kbuild ARGS... - make, for this series: on this machine with its GCC for
+# 6.1, in the Debian 13 chroot with LLVM=1 for 7.3.
+kbuild() {
+	if [ "$series" = 6.1 ]; then
+		make "$@"
+	else
+		"$top/scripts/trixie.sh" run make LLVM=1 "$@"
+	fi
+}
+
+# tools_version - the compilers the kernel is built with.
+tools_version() {
+	if [ "$series" = 6.1 ]; then
+		gcc --version | head -n 1
+	else
+		"$top/scripts/trixie.sh" run sh -c \
+			'clang --version | head -n 1; rustc --version; bindgen --version'
+	fi
+}
+
+# kernel_key - what the cached kernel depends on: the fragments, the patch,
+# the source package's version and the compilers.
 kernel_key() {
 	{
-		cat "$fragment"
+		cat "${fragments[@]}"
 		kernel_patch
-		make -s -C "$1" kernelversion
-		dpkg-query -W -f='${Version}\n' linux-source-6.1
-		gcc --version | head -n 1
+		printf '%s\n' "$src_version"
+		tools_version
 	} | sha256sum | cut -c1-16
 }
 
@@ -120,34 +157,34 @@ verify_config() {
 			fi
 			;;
 		esac
-	done <"$fragment"
+	done < <(cat "${fragments[@]}")
 	return "$bad"
 }
 
-# build_kernel DIR - extract linux-source-6.1 into DIR/src, patch it, and
-# configure and build the debug kernel in DIR/obj.
+# build_kernel DIR - extract linux-source-SERIES into DIR/src, patch it,
+# and configure and build the debug kernel in DIR/obj.
 build_kernel() {
 	local src=$1/src dir=$1/obj log=$1/build.log start
 
 	start=$(date +%s)
-	say "building the debug kernel in $1 (cold: 5 to 9 minutes on 2 cores; log: build.log there)"
+	say "building the $series debug kernel in $1 (cold: 5 to 9 minutes on 2 cores; log: build.log there)"
 	rm -rf "$src" "$dir"
 	mkdir -p "$src" "$dir"
-	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$src" --strip-components=1
+	tar -xJf "$tarball" -C "$src" --strip-components=1
 	kernel_patch | patch -s -p1 -d "$src" ||
-		die "the kernel patches do not apply to linux-source-6.1"
+		die "the kernel patches do not apply to linux-source-$series"
 	if ! {
-		make -C "$src" O="$dir" ARCH=x86_64 tinyconfig &&
+		kbuild -C "$src" O="$dir" ARCH=x86_64 tinyconfig &&
 			"$src/scripts/kconfig/merge_config.sh" -m -O "$dir" \
-				"$dir/.config" "$fragment" &&
-			make -C "$src" O="$dir" ARCH=x86_64 olddefconfig
+				"$dir/.config" "${fragments[@]}" &&
+			kbuild -C "$src" O="$dir" ARCH=x86_64 olddefconfig
 	} >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		die "configuring the debug kernel failed"
 	fi
 	verify_config "$dir/.config" ||
-		die "olddefconfig dropped options of scripts/debug.config (see above)"
-	if ! make -C "$src" O="$dir" ARCH=x86_64 -j"$jobs" >>"$log" 2>&1; then
+		die "olddefconfig dropped options of ${fragments[*]#"$top"/} (see above)"
+	if ! kbuild -C "$src" O="$dir" ARCH=x86_64 -j"$jobs" >>"$log" 2>&1; then
 		grep -E 'error|Error' "$log" | tail -n 30 >&2
 		die "building the debug kernel failed; see $log"
 	fi
@@ -157,24 +194,38 @@ build_kernel() {
 
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 bc flex bison libelf-dev \
 	libssl-dev openssl patch
+# The selftests harness of the test programs, from 6.1's source.
 src=$("$top/scripts/linux-src.sh")
-key=$(kernel_key "$src")
+if [ "$series" = 6.1 ]; then
+	tarball=/usr/src/linux-source-6.1.tar.xz
+	# shellcheck disable=SC2016 # dpkg-query's format fields
+	src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+else
+	# The chroot, with linux-source-7.3 and the rustc and bindgen that
+	# Debian's 7.3 names, as make check's 7.3 runs use.
+	need_kernel 7.3
+	tarball=$trixie/usr/src/linux-source-7.3.tar.xz
+	# shellcheck disable=SC2016 # dpkg-query's format fields
+	src_version=$("$top/scripts/trixie.sh" run dpkg-query -W -f='${Version}' linux-source-7.3)
+fi
+key=$series-$(kernel_key)
 kcache=$cache/debug-kernel/$key
 kdir=$kcache/obj
 as_root install -d -o "$(id -u)" -g "$(id -g)" "$cache/debug-kernel"
 
-# One build at a time per key; a new key's build removes the others (each
-# is about 2 GB).
+# One build at a time per key; a new key's build removes the other builds
+# of its series (each is 2 to 3 GB).
 exec 9>"$cache/debug-kernel/.lock-$key"
 flock 9
 if [ -e "$kcache/.hellodev-built" ]; then
-	say "reusing the debug kernel in $kcache"
+	say "reusing the $series debug kernel in $kcache"
 else
 	find "$cache/debug-kernel" -mindepth 1 -maxdepth 1 -type d \
-		! -name "$key" -exec rm -rf {} +
+		! -name "$key" \( -name "$series-*" -o ! -name '*-*' \) \
+		-exec rm -rf {} +
 	build_kernel "$kcache"
 fi
-verify_config "$kdir/.config" || die "cached debug kernel does not match scripts/debug.config"
+verify_config "$kdir/.config" || die "the cached debug kernel does not match ${fragments[*]#"$top"/}"
 exec 9>&-
 ok_checks=1
 rel=$(sed -n 's/.*"\(.*\)".*/\1/p' "$kdir/include/generated/utsrelease.h")
@@ -182,14 +233,22 @@ image=$kdir/arch/x86/boot/bzImage
 
 say "building the modules and the test programs for $rel"
 rm -rf "$build/kmod/$rel"
-if ! make -s -C "$top" modules KDIR="$kdir" >"$build/kbuild-debug.log" 2>&1; then
+if ! kbuild -s -C "$top" modules KDIR="$kdir" >"$build/kbuild-debug.log" 2>&1; then
 	cat "$build/kbuild-debug.log" >&2
 	die "module build against the debug kernel failed"
+fi
+modules=(misc cdev debugfs)
+if [ "$series" != 6.1 ]; then
+	[ -e "$build/kmod/$rel/hellodev_rust.ko" ] ||
+		die "the $rel debug kernel has Rust, but hellodev_rust.ko was not built; see $build/kbuild-debug.log"
+	modules+=(rust)
 fi
 out=$build/check-debug
 rm -rf "$out"
 mkdir -p "$out/stage/hellodev"
-cp "$build/kmod/$rel"/hellodev_*.ko "$out/stage/hellodev/"
+for m in "${modules[@]}"; do
+	cp "$build/kmod/$rel/hellodev_$m.ko" "$out/stage/hellodev/"
+done
 # Each unload waits 2 to 8 s here (DEBUG_KOBJECT_RELEASE delays the module
 # kobject and its holders directory): a longer per-test time-out.
 gcc -static -O2 -Wall -Werror -DHELLODEV_TEST_TIMEOUT=900 \
@@ -253,25 +312,34 @@ boot() {
 	printf '%s\n' "$gate" >"$dir/gate"
 }
 
-# The conformance suite in three parts, one per frontend, each followed by a
-# kmemleak scan; lockdown, which cannot be lowered again, ends the last.
+# The conformance suite in a part per frontend, each followed by a kmemleak
+# scan; lockdown, which cannot be lowered again, ends the debugfs part.
 stage suite-misc "conformance-misc:./hellodev_test_part misc" \
 	"kmemleak:./hellodev_fault kmemleak"
 stage suite-cdev "conformance-cdev:./hellodev_test_part cdev" \
 	"kmemleak:./hellodev_fault kmemleak"
 stage suite-debugfs "conformance-debugfs:./hellodev_test_part debugfs" \
 	"lockdown:./hellodev_fault lockdown"
+boots=(suite-misc suite-cdev suite-debugfs)
+if [ "$series" != 6.1 ]; then
+	stage suite-rust "conformance-rust:./hellodev_test_part rust" \
+		"kmemleak:./hellodev_fault kmemleak"
+	boots+=(suite-rust)
+fi
 stage faults "faults:./hellodev_fault faults"
 stage cycles "cycles:./hellodev_fault cycles"
 stage nodebugfs "debugfs-off:./hellodev_fault debugfs-off"
 # Every unload waits seconds here: fewer cycles than on Debian's kernels.
 # This kernel has the debugfs fix (kernel_patch): its races run here too.
 stage races "races:HELLODEV_RACE_DEBUGFS=1 HELLODEV_RACE_CYCLES=$race_cycles HELLODEV_RACE_HOLD_MS=4000 ./hellodev_race"
-boots=(suite-misc suite-cdev suite-debugfs faults cycles nodebugfs races)
+stage fuzz "fuzzers:./fuzz.sh"
+HELLODEV_FUZZ_SECONDS=$fuzz_seconds HELLODEV_TRINITY_OPS=$fuzz_ops \
+	"$top/scripts/fuzztest.sh" stage "$out/fuzz/stage"
+boots+=(faults cycles nodebugfs races fuzz)
 
 # The guests mostly wait for delayed kobject releases (every unload waits
-# 2 to 8 s), so all seven boots run at once.
-say "booting $rel seven times at once (about 15 minutes): the conformance suite in three parts, kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off; $race_cycles load/unload races per module, 4 s apart"
+# 2 to 8 s), so all the boots run at once.
+say "booting $rel ${#boots[@]} times at once (about 15 minutes): the conformance suite per frontend (${modules[*]}), kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off; $race_cycles load/unload races per frontend, 4 s apart; stress-ng ${fuzz_seconds} s per run and trinity $fuzz_ops calls per node (3 s and 2000 on Debian's kernels)"
 pids=()
 for b in "${boots[@]}"; do
 	cmdline=

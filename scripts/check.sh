@@ -209,6 +209,11 @@ for k in "${kernels[@]}"; do
 	fi
 done
 rel=${rels[0]}
+# Debian's headers lack the kernel's .clippy.toml (its disallowed methods):
+# clippy reads it from linux-source's tree.
+clippy_conf=
+[ -z "$rust_rel" ] ||
+	clippy_conf=$("$top/scripts/linux-src.sh" "$(cut -d. -f1,2 <<<"$rust_rel")")
 cd "$top"
 
 say "static gates (after $(($(date +%s) - start)) s of set-up)"
@@ -246,7 +251,8 @@ for r in "${rels[@]}"; do
 	rm -rf "$build/kmod/$r"
 	if [ "$r" = "$rust_rel" ]; then
 		check "$r: build with W=1 and CLIPPY=1, no warnings" \
-			quiet kmake "$r" -s modules W=1 CLIPPY=1
+			quiet kmake "$r" -s modules W=1 CLIPPY=1 \
+			CLIPPY_CONF_DIR="$clippy_conf"
 		check "$r: the build made hellodev_rust.ko" \
 			test -e "$build/kmod/$r/hellodev_rust.ko"
 		# checker-valid.sh, in the kernel source, not in Debian's headers.
@@ -262,6 +268,10 @@ done
 
 # Each Rust gate must fail on sources that break it.
 if [ -n "$rust_rel" ]; then
+	check "the clippy build applies the kernel's .clippy.toml (fails on CStr::as_ptr)" \
+		build_gate_fails clippy-conf rust/print.rs \
+		's/FORMAT.as_char_ptr(),/FORMAT.as_ptr().cast(),/' W=1 CLIPPY=1 \
+		CLIPPY_CONF_DIR="$clippy_conf"
 	check "the rustfmt gate fails on a misformatted line" rust_gate_fails fmt \
 		common/hellodev.rs 's/^pub(crate) const NAME_MAX: usize = 32;/pub(crate) const NAME_MAX : usize=32;/'
 	check "the doc gate fails on an item without a /// comment" rust_gate_fails docs \
@@ -269,7 +279,8 @@ if [ -n "$rust_rel" ]; then
 	check "the SAFETY gate fails on an unsafe block without // SAFETY:" \
 		rust_gate_fails safety rust/cred.rs 's/SAFETY:/Note:/'
 	check "the clippy build fails on an unsafe block without // SAFETY:" \
-		build_gate_fails clippy rust/cred.rs 's/SAFETY:/Note:/' W=1 CLIPPY=1
+		build_gate_fails clippy rust/cred.rs 's/SAFETY:/Note:/' W=1 CLIPPY=1 \
+		CLIPPY_CONF_DIR="$clippy_conf"
 	# shellcheck disable=SC2016 # a sed script, not the shell's
 	check "the W=1 build fails on a public Rust item without docs" \
 		build_gate_fails w1 variants/rust_misc.rs '$a pub fn undocumented() {}' W=1

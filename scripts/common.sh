@@ -113,8 +113,15 @@ need_kernel() {
 		need_pkgs -t bookworm-backports "$image" "$headers"
 		;;
 	7.3)
-		rel=$("$top/scripts/trixie.sh" kernel "$1") || exit 1
-		"$top/scripts/rust-meta.sh" "$rel" || exit 1
+		# make check-debug sets it up too, beside make check: one at a
+		# time, so that their apt-get runs in the chroot do not meet.
+		mkdir -p "$build"
+		(
+			exec 8>"$build/need-7.3.lock"
+			flock 8
+			rel=$("$top/scripts/trixie.sh" kernel "$1") &&
+				"$top/scripts/rust-meta.sh" "$rel"
+		) || exit 1
 		;;
 	*)
 		die "KERNEL must be 6.1, 6.12 or 7.3, not '$1'"

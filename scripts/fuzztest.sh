@@ -14,6 +14,10 @@
 #
 # usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (3),
 #                         HELLODEV_TRINITY_OPS (2000)
+#        fuzztest.sh stage DIR
+#                         only write the clients, their libraries and the
+#                         job, hellodev/fuzz.sh, into the stage DIR, whose
+#                         hellodev/ has the modules (make check-debug's)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -23,16 +27,21 @@ seconds=${HELLODEV_FUZZ_SECONDS:-3}
 # System calls trinity makes per run.
 trinity_ops=${HELLODEV_TRINITY_OPS:-2000}
 need_pkgs "${VM_PKGS[@]}" stress-ng trinity
-need_kernel "$series"
-rel=$(kernel_release "$series")
-say "building the modules for $rel"
-kmod=$(build_modules "$series")
-
-out="$build/fuzztest/$rel"
-stage="$out/stage"
-rm -rf "$stage"
+if [ "${1:-}" = stage ]; then
+	[ $# -eq 2 ] || die "usage: fuzztest.sh stage DIR"
+	stage=$2
+else
+	need_kernel "$series"
+	rel=$(kernel_release "$series")
+	say "building the modules for $rel"
+	kmod=$(build_modules "$series")
+	out="$build/fuzztest/$rel"
+	stage="$out/stage"
+	rm -rf "$stage"
+	mkdir -p "$stage/hellodev"
+	cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
+fi
 mkdir -p "$stage/hellodev" "$stage/usr/bin"
-cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
 # The clients are dynamically linked: their libraries come along.
 for bin in /usr/bin/stress-ng /usr/bin/trinity; do
 	cp "$bin" "$stage/usr/bin/"
@@ -43,14 +52,14 @@ for bin in /usr/bin/stress-ng /usr/bin/trinity; do
 		done
 done
 
-cat >"$stage/hellodev/run.sh" <<RUN
+cat >"$stage/hellodev/fuzz.sh" <<RUN
 #!/bin/sh
 # Each frontend: its load parameters, its node, its open_count; then the
 # clients, then the checks. One TAP line per check; the plan comes last.
 secs=$seconds
 trinity_ops=$trinity_ops
 RUN
-cat >>"$stage/hellodev/run.sh" <<'RUN'
+cat >>"$stage/hellodev/fuzz.sh" <<'RUN'
 export PATH=/usr/bin:/bin:/sbin
 n=0
 check() {
@@ -167,6 +176,9 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 done
 echo "1..$n"
 RUN
+chmod +x "$stage/hellodev/fuzz.sh"
+[ "${1:-}" != stage ] || exit 0
+printf '#!/bin/sh\nexec ./fuzz.sh\n' >"$stage/hellodev/run.sh"
 chmod +x "$stage/hellodev/run.sh"
 
 say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 80)) s)"

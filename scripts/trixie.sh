@@ -23,10 +23,12 @@ set -euo pipefail
 debs=$cache/trixie-debs
 # Everything the chroot builds with: kbuild for 7.3 (gcc-14 comes with the
 # headers), sparse for C=2, the Rust tool chain (rustc, bindgen) and what
-# rebuilding rust/ and running kunit.py need. rustc, rust-src, rustfmt,
-# rust-clippy and bindgen are pinned later to the versions the kernel names.
+# rebuilding rust/ and running kunit.py need, and Clang and LLVM's tools for
+# make check-debug's kernel (KASAN with Rust needs a Clang-built kernel).
+# rustc, rust-src, rustfmt, rust-clippy and bindgen are pinned later to the
+# versions the kernel names.
 pkgs=(make gcc libc6-dev kmod sparse dwarves bc flex bison libelf-dev
-	libssl-dev python3 cpio xz-utils libclang-dev)
+	libssl-dev openssl python3 cpio xz-utils libclang-dev clang lld llvm)
 
 # mirror - the Debian mirror this machine's apt uses for its own release.
 mirror() {
@@ -41,10 +43,11 @@ mirror() {
 
 # run CMD... - CMD in the chroot; call only inside the private namespace.
 run_inside() {
-	mkdir -p "$trixie$top" "$debs/partial"
+	mkdir -p "$trixie$top" "$debs/partial" "$trixie$cache"
 	mount -t proc proc "$trixie/proc"
 	mount --rbind /dev "$trixie/dev"
 	mount --bind "$top" "$trixie$top"
+	mount --bind "$cache" "$trixie$cache"
 	mount --bind "$debs" "$trixie/var/cache/apt/archives"
 	exec chroot "$trixie" /usr/bin/env -i HOME=/root LC_ALL=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -80,15 +83,17 @@ setup() {
 			as_root tee "$trixie.new/etc/apt/sources.list.d/trixie-backports.list" >/dev/null
 		as_root mv -T "$trixie.new" "$trixie"
 	fi
-	# The package lists are refreshed at most every 6 hours.
-	if [ -e "$stamp" ] && [ -n "$(find "$stamp" -mmin -360)" ]; then
+	# The package lists are refreshed at most every 6 hours, or when the
+	# packages wanted change.
+	if [ -e "$stamp" ] && [ -n "$(find "$stamp" -mmin -360)" ] &&
+		[ "$(cat "$stamp")" = "${pkgs[*]}" ]; then
 		return 0
 	fi
 	: >"$build/trixie-apt.log"
 	say "updating the Debian 13 chroot's packages (the first time, about 2 minutes)"
 	apt_get update
 	apt_get install --no-install-recommends "${pkgs[@]}"
-	as_root touch "$stamp"
+	printf '%s\n' "${pkgs[*]}" | as_root tee "$stamp" >/dev/null
 }
 
 # bpo_dep META PREFIX - the package META depends on in trixie-backports whose

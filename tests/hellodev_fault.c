@@ -7,8 +7,11 @@
  * FAILSLAB, FAIL_PAGE_ALLOC and kmemleak, and the modules in the current
  * directory.
  *
- * usage: hellodev_fault faults|cycles [misc|cdev|debugfs [CYCLES]] | kmemleak |
- *        lockdown | debugfs-off
+ * The Rust twin (hellodev_rust.ko) is one more frontend where the kernel
+ * has Rust and the module is here.
+ *
+ * usage: hellodev_fault faults|cycles [misc|cdev|debugfs|rust [CYCLES]] |
+ *        kmemleak | lockdown | debugfs-off
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -107,7 +110,21 @@ static const struct init_steps init_steps[] = {
 			  "cannot create debugfs file open_count in" },
 		},
 	},
+	{
+		.fe = &fe_rust,
+		.step = {
+			{ "Arc::new(Hellodev)", "cannot allocate the device" },
+			{ "misc_register()", "cannot register misc device" },
+		},
+	},
 };
+
+/*
+ * The frontends under test: the C ones, and the Rust twin where its module
+ * is here (set by main()).
+ */
+static const struct hd_frontend *frontends[ARRAY_SIZE(all_frontends) + 1];
+static size_t n_frontends;
 
 /* The init steps of @fe. */
 static const struct init_steps *steps_of(const struct hd_frontend *fe)
@@ -713,7 +730,7 @@ static int cycles = CYCLES;
 static void run_per_frontend(const char *test, void (*fn)(const struct hd_frontend *),
 			     bool *ok)
 {
-	pid_t pid[ARRAY_SIZE(all_frontends)];
+	pid_t pid[ARRAY_SIZE(frontends)];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char name[64];
 	cpu_set_t set;
@@ -721,12 +738,12 @@ static void run_per_frontend(const char *test, void (*fn)(const struct hd_fronte
 	size_t i;
 
 	fflush(stdout);
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+	for (i = 0; i < n_frontends; i++) {
 		pid[i] = -1;
-		if (only && strcmp(only, all_frontends[i]->tag))
+		if (only && strcmp(only, frontends[i]->tag))
 			continue;
 		snprintf(name, sizeof(name), "%s.%s: ", test,
-			 all_frontends[i]->tag);
+			 frontends[i]->tag);
 		pid[i] = fork();
 		if (!pid[i]) {
 			/* Per-CPU caches then change less between loads. */
@@ -734,11 +751,11 @@ static void run_per_frontend(const char *test, void (*fn)(const struct hd_fronte
 			CPU_SET(i % (cpus > 0 ? cpus : 1), &set);
 			sched_setaffinity(0, sizeof(set), &set);
 			diag_tag = name;
-			fn(all_frontends[i]);
+			fn(frontends[i]);
 			_exit(failed ? 1 : 0);
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
+	for (i = 0; i < n_frontends; i++) {
 		if (pid[i] == -1)
 			continue;
 		if (waitpid(pid[i], &status, 0) != pid[i] ||
@@ -753,9 +770,9 @@ static void ktap_per_frontend(const char *test, const bool *ok)
 	char name[64];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		snprintf(name, sizeof(name), "%s.%s", test, all_frontends[i]->tag);
-		if (only && strcmp(only, all_frontends[i]->tag)) {
+	for (i = 0; i < n_frontends; i++) {
+		snprintf(name, sizeof(name), "%s.%s", test, frontends[i]->tag);
+		if (only && strcmp(only, frontends[i]->tag)) {
 			ktap(name, true, "not selected");
 			continue;
 		}
@@ -942,9 +959,9 @@ static void unload_all(void)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++)
-		if (!mod_unload(all_frontends[i]->mod))
-			mod_wait_gone(all_frontends[i]->mod, GONE_TIMEOUT_MS);
+	for (i = 0; i < n_frontends; i++)
+		if (!mod_unload(frontends[i]->mod))
+			mod_wait_gone(frontends[i]->mod, GONE_TIMEOUT_MS);
 }
 
 /*
@@ -959,9 +976,9 @@ static void test_lockdown(void)
 	int fd, err;
 
 	unload_all();
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
-		err = mod_load(all_frontends[i], name);
+	for (i = 0; i < n_frontends; i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		err = mod_load(frontends[i], name);
 		check(!err, "load %s: %s", name, strerror(-err));
 	}
 	kmsg_open(&lk, NULL, "Lockdown: ");
@@ -981,9 +998,9 @@ static void test_lockdown(void)
 	     NULL);
 
 	/* A 0400 file with no ioctl or mmap, opened read-only, is allowed. */
-	for (i = 0; i < ARRAY_SIZE(all_frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
-		check(greeting_reads(all_frontends[i], name, 1), "%s", name);
+	for (i = 0; i < n_frontends; i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		check(greeting_reads(frontends[i], name, 1), "%s", name);
 	}
 	kmsg_read(&lk);
 	check(!lk.n, "reading was refused: \"%s\"", lk.text[0]);
@@ -1018,11 +1035,11 @@ static void test_lockdown(void)
 	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
 	      !strcmp(buf, "none [integrity] confidentiality\n"),
 	      "%s reads \"%s\"", LOCKDOWN, buf);
-	for (i = 1; i < ARRAY_SIZE(all_frontends); i++) {
-		snprintf(name, sizeof(name), "hdl_%s", all_frontends[i]->tag);
-		check(!mod_unload(all_frontends[i]->mod), "unload %s: %s",
-		      all_frontends[i]->mod, strerror(errno));
-		check(!leftovers(all_frontends[i], name), "%s after unload", name);
+	for (i = 1; i < n_frontends; i++) {
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		check(!mod_unload(frontends[i]->mod), "unload %s: %s",
+		      frontends[i]->mod, strerror(errno));
+		check(!leftovers(frontends[i], name), "%s after unload", name);
 	}
 	ktap("lockdown.cannot_be_lowered_and_modules_still_unload", false,
 	     NULL);
@@ -1033,9 +1050,9 @@ static void test_lockdown(void)
 /* Fault injection over every init, watched by kmemleak. */
 static int run_faults(void)
 {
-	bool ok[ARRAY_SIZE(all_frontends)] = { true, true, true };
+	bool ok[ARRAY_SIZE(frontends)] = { true, true, true, true };
 
-	printf("TAP version 13\n1..5\n");
+	printf("TAP version 13\n1..%zu\n", 2 + n_frontends);
 	fflush(stdout);
 	unload_all();
 	kmemleak_clean();
@@ -1056,11 +1073,11 @@ static int run_faults(void)
  */
 static int run_cycles(void)
 {
-	bool ok[ARRAY_SIZE(all_frontends)] = { true, true, true };
+	bool ok[ARRAY_SIZE(frontends)] = { true, true, true, true };
 	struct mem m[3];
 	int half;
 
-	printf("TAP version 13\n1..6\n");
+	printf("TAP version 13\n1..%zu\n", 3 + n_frontends);
 	fflush(stdout);
 	unload_all();
 	kmemleak_clean();
@@ -1110,14 +1127,16 @@ static int run_lockdown(void)
 /*
  * debugfs=off: debugfs_create_dir() returns -EPERM, and the debugfs
  * frontend, which exists for its file, refuses to load with that errno
- * and one line. misc and cdev do not use debugfs.
+ * and one line. The other frontends do not use debugfs.
  */
 static int run_debugfs_off(void)
 {
+	char name[64];
 	struct kmsg log;
-	int i, err;
+	size_t i;
+	int err;
 
-	printf("TAP version 13\n1..4\n");
+	printf("TAP version 13\n1..%zu\n", 1 + n_frontends);
 	fflush(stdout);
 	check(!exists(HD_DEBUGFS), "%s exists", HD_DEBUGFS);
 	check(!file_has_word("/proc/filesystems", "debugfs"),
@@ -1140,11 +1159,14 @@ static int run_debugfs_off(void)
 	ktap("debugfs_off.debugfs_frontend_fails_cleanly_with_eperm", false,
 	     NULL);
 
-	for (i = 0; i < 2; i++) {
-		check(!load_use_unload(all_frontends[i], all_frontends[i]->mod, ""),
-		      "%s", all_frontends[i]->mod);
-		ktap(i ? "debugfs_off.cdev_works" : "debugfs_off.misc_works",
-		     false, NULL);
+	for (i = 0; i < n_frontends; i++) {
+		if (frontends[i] == &fe_debugfs)
+			continue;
+		check(!load_use_unload(frontends[i], frontends[i]->mod, ""),
+		      "%s", frontends[i]->mod);
+		snprintf(name, sizeof(name), "debugfs_off.%s_works",
+			 frontends[i]->tag);
+		ktap(name, false, NULL);
 	}
 	close(log.fd);
 	return 0;
@@ -1152,6 +1174,10 @@ static int run_debugfs_off(void)
 
 int main(int argc, char **argv)
 {
+	for (n_frontends = 0; n_frontends < ARRAY_SIZE(all_frontends); n_frontends++)
+		frontends[n_frontends] = all_frontends[n_frontends];
+	if (exists(fe_rust.ko))
+		frontends[n_frontends++] = &fe_rust;
 	if (geteuid()) {
 		fprintf(stderr, "hellodev_fault: run as root\n");
 		return 2;
