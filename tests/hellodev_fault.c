@@ -10,8 +10,9 @@
  * The Rust twin (hellodev_rust.ko) is one more frontend where the kernel
  * has Rust and the module is here.
  *
- * usage: hellodev_fault faults|cycles [misc|cdev|debugfs|rust [CYCLES]] |
+ * usage: hellodev_fault faults|cycles [all|FRONTEND,... [CYCLES]] |
  *        kmemleak | lockdown | debugfs-off
+ * FRONTEND: misc, cdev, debugfs, rust; all (the default): every one here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -717,45 +718,60 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	      "%s: the sweep never got below the init", name);
 }
 
-/* Only this frontend, if set, and this many cycles (debugging aids). */
-static const char *only;
+/* Load/unload cycles per module. */
 static int cycles = CYCLES;
+
+/* Run @fn(@fe) in a child on CPU @cpu; return the child's pid. */
+static pid_t spawn(const char *test, void (*fn)(const struct hd_frontend *),
+		   const struct hd_frontend *fe, size_t cpu)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char name[64];
+	cpu_set_t set;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid)
+		return pid;
+	/* Per-CPU caches then change less between loads. */
+	CPU_ZERO(&set);
+	CPU_SET(cpu % (cpus > 0 ? cpus : 1), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	snprintf(name, sizeof(name), "%s.%s: ", test, fe->tag);
+	diag_tag = name;
+	fn(fe);
+	_exit(failed ? 1 : 0);
+}
 
 /*
  * Run @fn(@fe) for every frontend at once, each in a child on a CPU of its
  * own where there are enough (every unload waits 2 to 8 s for
  * DEBUG_KOBJECT_RELEASE, so one after the other would take three times as
- * long). @ok[i] is cleared if frontend i failed.
+ * long), but the Rust twin after misc: both take minors of the misc major,
+ * and each checks that a reload gets its minor back. @ok[i] is cleared if
+ * frontend i failed.
  */
 static void run_per_frontend(const char *test, void (*fn)(const struct hd_frontend *),
 			     bool *ok)
 {
+	size_t i, misc = n_frontends, rust = n_frontends;
 	pid_t pid[ARRAY_SIZE(frontends)];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	char name[64];
-	cpu_set_t set;
 	int status;
-	size_t i;
 
-	fflush(stdout);
 	for (i = 0; i < n_frontends; i++) {
 		pid[i] = -1;
-		if (only && strcmp(only, frontends[i]->tag))
-			continue;
-		snprintf(name, sizeof(name), "%s.%s: ", test,
-			 frontends[i]->tag);
-		pid[i] = fork();
-		if (!pid[i]) {
-			/* Per-CPU caches then change less between loads. */
-			CPU_ZERO(&set);
-			CPU_SET(i % (cpus > 0 ? cpus : 1), &set);
-			sched_setaffinity(0, sizeof(set), &set);
-			diag_tag = name;
-			fn(frontends[i]);
-			_exit(failed ? 1 : 0);
-		}
+		if (frontends[i] == &fe_misc)
+			misc = i;
+		if (frontends[i] == &fe_rust && misc < n_frontends)
+			rust = i;
+		else
+			pid[i] = spawn(test, fn, frontends[i], i);
 	}
 	for (i = 0; i < n_frontends; i++) {
+		/* misc, before it in the list, is done. */
+		if (i == rust)
+			pid[i] = spawn(test, fn, frontends[i], misc);
 		if (pid[i] == -1)
 			continue;
 		if (waitpid(pid[i], &status, 0) != pid[i] ||
@@ -772,10 +788,6 @@ static void ktap_per_frontend(const char *test, const bool *ok)
 
 	for (i = 0; i < n_frontends; i++) {
 		snprintf(name, sizeof(name), "%s.%s", test, frontends[i]->tag);
-		if (only && strcmp(only, frontends[i]->tag)) {
-			ktap(name, true, "not selected");
-			continue;
-		}
 		check(ok[i], "%s failed", name);
 		ktap(name, false, NULL);
 	}
@@ -1172,6 +1184,37 @@ static int run_debugfs_off(void)
 	return 0;
 }
 
+/*
+ * Keep the frontends whose tags @list names, comma-separated, or all if it
+ * is "all"; false if it names one that is not here.
+ */
+static bool select_frontends(const char *list)
+{
+	const struct hd_frontend *fe;
+	char copy[64], *tag, *save;
+	size_t i, n = 0;
+
+	if (!strcmp(list, "all"))
+		return true;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (tag = strtok_r(copy, ",", &save); tag;
+	     tag = strtok_r(NULL, ",", &save)) {
+		for (i = n; i < n_frontends && strcmp(frontends[i]->tag, tag); i++)
+			;
+		if (i == n_frontends) {
+			fprintf(stderr, "hellodev_fault: no frontend %s here, or named twice\n",
+				tag);
+			return false;
+		}
+		/* Move it to the front, in the list's order. */
+		fe = frontends[n];
+		frontends[n++] = frontends[i];
+		frontends[i] = fe;
+	}
+	n_frontends = n;
+	return n > 0;
+}
+
 int main(int argc, char **argv)
 {
 	for (n_frontends = 0; n_frontends < ARRAY_SIZE(all_frontends); n_frontends++)
@@ -1182,8 +1225,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hellodev_fault: run as root\n");
 		return 2;
 	}
-	if (argc >= 3)
-		only = argv[2];
+	if (argc >= 3 && !select_frontends(argv[2]))
+		return 2;
 	if (argc >= 4)
 		cycles = atoi(argv[3]);
 	if (argc >= 2 && !strcmp(argv[1], "faults"))
@@ -1196,8 +1239,8 @@ int main(int argc, char **argv)
 		return run_lockdown();
 	if (argc == 2 && !strcmp(argv[1], "debugfs-off"))
 		return run_debugfs_off();
-	fputs("usage: hellodev_fault faults|cycles [FRONTEND [CYCLES]] | kmemleak |\n"
-	      "                      lockdown | debugfs-off\n",
+	fputs("usage: hellodev_fault faults|cycles [all|FRONTEND,... [CYCLES]] |\n"
+	      "                      kmemleak | lockdown | debugfs-off\n",
 	      stderr);
 	return 2;
 }
