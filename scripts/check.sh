@@ -8,9 +8,9 @@
 # trixie-backports, the only one with Rust), DKMS and modprobe, the demo of
 # each frontend, stress-ng and trinity against every node and load/unload
 # races under readers on each kernel, and make check-debug
-# (scripts/check-debug.sh: the suite, fault injection, load/unload cycles and
-# races on a KASAN/lockdep/kmemleak build of 6.1). Ends with "N passed,
-# N failed, N skipped".
+# (scripts/check-debug.sh: the suite, fault injection, load/unload cycles,
+# races and the fuzzers, C and Rust, on a KASAN/UBSAN/lockdep/kmemleak build
+# of 7.3 with Rust). Ends with "N passed, N failed, N skipped".
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
