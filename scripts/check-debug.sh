@@ -34,6 +34,9 @@ race_cycles=10
 # 2000 on Debian's kernels): KASAN makes each call several times slower.
 fuzz_seconds=3
 fuzz_ops=1000
+# Seconds a trinity run may take before it is stopped (300 on Debian's
+# kernels; see scripts/fuzztest.sh).
+fuzz_limit=1200
 
 # kernel_patch - the fixes the debug kernel carries (1 on 6.1 only).
 # 1. Fault injection in class_create() makes kset_register() fail, and 6.1
@@ -349,7 +352,7 @@ stage nodebugfs "debugfs-off:./hellodev_fault debugfs-off"
 stage races "races:HELLODEV_RACE_DEBUGFS=1 HELLODEV_RACE_CYCLES=$race_cycles HELLODEV_RACE_HOLD_MS=4000 ./hellodev_race"
 stage fuzz "fuzzers:./fuzz.sh"
 HELLODEV_FUZZ_SECONDS=$fuzz_seconds HELLODEV_TRINITY_OPS=$fuzz_ops \
-	"$top/scripts/fuzztest.sh" stage "$out/fuzz/stage"
+	HELLODEV_TRINITY_LIMIT=$fuzz_limit "$top/scripts/fuzztest.sh" stage "$out/fuzz/stage"
 boots+=(nodebugfs races fuzz)
 
 # The guests mostly wait for delayed kobject releases (every unload waits

@@ -12,8 +12,18 @@
 # Ends with "fuzztest <release>: N passed, N failed, N skipped"; the
 # operations each client did are in the log.
 #
+# Trinity (Debian's 1.9+git20230109) now and then stops making calls as
+# root: its children spin in user space, outside any system call, and never
+# end (seen on 6.12 in about 1 run of 20). A run that has not ended after
+# HELLODEV_TRINITY_LIMIT seconds is stopped: if the same children are all
+# in user space (/proc/PID/syscall says "running") twice, 3 s apart, that is
+# trinity's fault, said so, and the run starts again with a new seed, once;
+# else the check fails, with the kernel stack of each child found in the
+# same system call twice.
+#
 # usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (3),
-#                         HELLODEV_TRINITY_OPS (2000)
+#                         HELLODEV_TRINITY_OPS (2000),
+#                         HELLODEV_TRINITY_LIMIT (300)
 #        fuzztest.sh stage DIR
 #                         only write the clients, their libraries and the
 #                         job, hellodev/fuzz.sh, into the stage DIR, whose
@@ -26,6 +36,8 @@ series=${KERNEL:-6.1}
 seconds=${HELLODEV_FUZZ_SECONDS:-3}
 # System calls trinity makes per run.
 trinity_ops=${HELLODEV_TRINITY_OPS:-2000}
+# Seconds one trinity run may take (about 70 s on Debian's kernels here).
+trinity_limit=${HELLODEV_TRINITY_LIMIT:-300}
 need_pkgs "${VM_PKGS[@]}" stress-ng trinity
 if [ "${1:-}" = stage ]; then
 	[ $# -eq 2 ] || die "usage: fuzztest.sh stage DIR"
@@ -58,6 +70,7 @@ cat >"$stage/hellodev/fuzz.sh" <<RUN
 # clients, then the checks. One TAP line per check; the plan comes last.
 secs=$seconds
 trinity_ops=$trinity_ops
+trinity_limit=$trinity_limit
 RUN
 cat >>"$stage/hellodev/fuzz.sh" <<'RUN'
 export PATH=/usr/bin:/bin:/sbin
@@ -76,6 +89,85 @@ as_user() {
 # stress-ng's bogo ops of one stressor, from its --metrics-brief lines.
 bogo() {
 	sed -n "s/^.*\] *$1 *\([0-9][0-9]*\) .*/\1/p" "$2" | tail -n 1
+}
+# trinity_procs [c] - "pid:syscall" of every live trinity process (with c:
+# of its children only); syscall is what /proc/PID/syscall begins with: a
+# system call's number, or "running" in user space.
+trinity_procs() {
+	for p in /proc/[0-9]*; do
+		case $(cat $p/comm 2>/dev/null) in
+		trinity-$1*)
+			# A zombie has closed its files already.
+			[ "$(cut -d' ' -f3 $p/stat 2>/dev/null)" != Z ] || continue
+			echo "${p#/proc/}:$(cut -d' ' -f1 $p/syscall 2>/dev/null)"
+			;;
+		esac
+	done
+}
+# trinity_kill - kill every trinity process, and wait until each is gone
+# (busybox has no pkill).
+trinity_kill() {
+	i=0
+	while [ -n "$(trinity_procs)" ] && [ $i -lt 30 ]; do
+		for p in $(trinity_procs); do
+			kill -9 ${p%%:*} 2>/dev/null
+		done
+		sleep 1
+		i=$((i + 1))
+	done
+}
+# trinity_run WHO CMD - run trinity's CMD as WHO (root or user), stopped
+# after $trinity_limit s; once more if trinity spun (see the top of
+# fuzztest.sh). Sets $trinity_s, the seconds of the last run.
+trinity_run() {
+	attempt=1
+	while :; do
+		if [ "$1" = user ]; then
+			as_user "$2" >/tmp/trinity.log 2>&1 &
+		else
+			(cd /tmp && exec $2 --dangerous) >/tmp/trinity.log 2>&1 &
+		fi
+		tpid=$!
+		trinity_s=0
+		while kill -0 $tpid 2>/dev/null && [ $trinity_s -lt $trinity_limit ]; do
+			sleep 1
+			trinity_s=$((trinity_s + 1))
+		done
+		if ! kill -0 $tpid 2>/dev/null; then
+			wait $tpid
+			return
+		fi
+		# Spinning: the same children, all in user space, 3 s apart.
+		s1=$(trinity_procs c | sort)
+		sleep 3
+		s2=$(trinity_procs c | sort)
+		cpu=
+		for p in $s2; do
+			cpu="$cpu ${p%%:*}: $(cut -d' ' -f14 /proc/${p%%:*}/stat) user, $(cut -d' ' -f15 /proc/${p%%:*}/stat) system;"
+		done
+		if [ -n "$s2" ] && [ "$s1" = "$s2" ] &&
+			! printf '%s\n' $s2 | grep -qv ':running$'; then
+			trinity_kill
+			wait $tpid
+			echo "# trinity run $attempt did not end in $trinity_limit s: its children spin in user space, in no system call (CPU ticks:$cpu), trinity's fault, not the kernel's"
+			[ $attempt -lt 2 ] || return
+			attempt=$((attempt + 1))
+			continue
+		fi
+		echo "# trinity did not end in $trinity_limit s; its children (pid:system call, 3 s apart): $(echo $s1) / $(echo $s2) (CPU ticks:$cpu)"
+		for p in $s2; do
+			case " $(echo $s1) " in
+			*" $p "*) ;;
+			*) continue ;;
+			esac
+			[ "${p#*:}" != running ] || continue
+			echo "# kernel stack of ${p%%:*}, in the same system call 3 s apart:"
+			sed 's/^/#   /' /proc/${p%%:*}/stack
+		done
+		trinity_kill
+		wait $tpid
+		return
+	done
 }
 mkdir -p /tmp && chmod 1777 /tmp
 calls=
@@ -151,17 +243,13 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 	# its own test files.
 	cmd="trinity -q -l off -V $node $calls --disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,memfd,drm -C 2 -N $trinity_ops"
 	mid=$(cat "$count")
-	if [ $who = user ]; then
-		as_user "$cmd" >/tmp/trinity.log 2>&1
-	else
-		(cd /tmp && $cmd --dangerous) >/tmp/trinity.log 2>&1
-	fi
+	trinity_run $who "$cmd"
 	ran=$(sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' /tmp/trinity.log | tail -n 1)
 	opens=$(($(cat "$count") - mid))
 	check "$fe: trinity, 64- and 32-bit calls on the node as $who, makes its $trinity_ops" \
 		"[ ${ran:-0} -ge $trinity_ops ]"
 	check "$fe: trinity opened the node" "[ $opens -gt 0 ]"
-	echo "# $fe: trinity as $who: $(grep -o 'Ran [0-9]* syscalls.*' /tmp/trinity.log | tail -n 1); $opens opens of the node"
+	echo "# $fe: trinity as $who: $(grep -o 'Ran [0-9]* syscalls.*' /tmp/trinity.log | tail -n 1) in $trinity_s s; $opens opens of the node"
 
 	check "$fe: the node reads back exactly the greeting" \
 		"[ \"\$(cat $node)\" = 'Hello from C' ]"
