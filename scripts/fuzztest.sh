@@ -90,13 +90,15 @@ as_user() {
 bogo() {
 	sed -n "s/^.*\] *$1 *\([0-9][0-9]*\) .*/\1/p" "$2" | tail -n 1
 }
-# trinity_procs [c] - "pid:syscall" of every live trinity process (with c:
+# trinity_procs [-c] - "pid:syscall" of every live trinity process (with -c:
 # of its children only); syscall is what /proc/PID/syscall begins with: a
 # system call's number, or "running" in user space.
 trinity_procs() {
+	local p
+
 	for p in /proc/[0-9]*; do
 		case $(cat $p/comm 2>/dev/null) in
-		trinity-$1*)
+		trinity$1*)
 			# A zombie has closed its files already.
 			[ "$(cut -d' ' -f3 $p/stat 2>/dev/null)" != Z ] || continue
 			echo "${p#/proc/}:$(cut -d' ' -f1 $p/syscall 2>/dev/null)"
@@ -107,7 +109,8 @@ trinity_procs() {
 # trinity_kill - kill every trinity process, and wait until each is gone
 # (busybox has no pkill).
 trinity_kill() {
-	i=0
+	local i=0 p
+
 	while [ -n "$(trinity_procs)" ] && [ $i -lt 30 ]; do
 		for p in $(trinity_procs); do
 			kill -9 ${p%%:*} 2>/dev/null
@@ -120,7 +123,8 @@ trinity_kill() {
 # after $trinity_limit s; once more if trinity spun (see the top of
 # fuzztest.sh). Sets $trinity_s, the seconds of the last run.
 trinity_run() {
-	attempt=1
+	local attempt=1 tpid s1 s2 cpu p st
+
 	while :; do
 		if [ "$1" = user ]; then
 			as_user "$2" >/tmp/trinity.log 2>&1 &
@@ -138,12 +142,14 @@ trinity_run() {
 			return
 		fi
 		# Spinning: the same children, all in user space, 3 s apart.
-		s1=$(trinity_procs c | sort)
+		s1=$(trinity_procs -c | sort)
 		sleep 3
-		s2=$(trinity_procs c | sort)
+		s2=$(trinity_procs -c | sort)
 		cpu=
 		for p in $s2; do
-			cpu="$cpu ${p%%:*}: $(cut -d' ' -f14 /proc/${p%%:*}/stat) user, $(cut -d' ' -f15 /proc/${p%%:*}/stat) system;"
+			st=$(cat /proc/${p%%:*}/stat 2>/dev/null) || continue
+			cpu="$cpu $(echo "$st" | cut -d' ' -f1,14,15 |
+				sed 's/^\([0-9]*\) \([0-9]*\) \([0-9]*\)$/\1: \2 user, \3 system;/')"
 		done
 		if [ -n "$s2" ] && [ "$s1" = "$s2" ] &&
 			! printf '%s\n' $s2 | grep -qv ':running$'; then
