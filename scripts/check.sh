@@ -123,6 +123,52 @@ boot_hang_fails() {
 	[ "$rc" -eq 4 ] && [ $((SECONDS - start)) -lt 300 ]
 }
 
+# trinity_limit_works - fuzz.sh's time limit on trinity, with a stand-in
+# trinity whose two children, as a user (misc), spin in the shell (user
+# space, no system call), and, as root (debugfs), block opening a FIFO (in
+# the kernel): the spin is said, killed and run again once, the block
+# fails with its kernel stack, every calls check fails, and each module
+# still unloads and loads again.
+trinity_limit_works() {
+	local stage log rc=0
+
+	stage=$(mktemp -d "$build/vmjob.XXXXXX")
+	# The stage becomes the guest's root, which the user must traverse.
+	chmod 755 "$stage"
+	mkdir -p "$stage/hellodev"
+	cp "$build/kmod/$rel"/hellodev_{misc,debugfs}.ko "$stage/hellodev/"
+	HELLODEV_FUZZ_SECONDS=1 HELLODEV_TRINITY_LIMIT=3 \
+		"$top/scripts/fuzztest.sh" stage "$stage" >/dev/null
+	cat >"$stage/usr/bin/trinity" <<'FAKE'
+#!/bin/sh
+# Not trinity: two children that never end, named as trinity names them.
+if [ "$(id -u)" = 0 ]; then
+	mkfifo /tmp/never
+	printf '#!/bin/sh\nread x </tmp/never\n' >/tmp/trinity-c0
+else
+	printf '#!/bin/sh\nwhile :; do :; done\n' >/tmp/trinity-c0
+fi
+chmod +x /tmp/trinity-c0
+/tmp/trinity-c0 &
+/tmp/trinity-c0 &
+wait
+FAKE
+	chmod +x "$stage/usr/bin/trinity"
+	printf '#!/bin/sh\nexec ./fuzz.sh\n' >"$stage/hellodev/run.sh"
+	chmod +x "$stage/hellodev/run.sh"
+	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$stage/out" -t 600 || rc=$?
+	log=$(cat "$stage/out/job.log" 2>/dev/null || true)
+	rm -rf "$stage"
+	printf '%s\n' "$log"
+	# 0: the guest finished, its kernel log clean (3: a report, 4: hang).
+	[ "$rc" -eq 0 ] &&
+		[ "$(grep -c '^# trinity run [12] did not end in 3 s: its children spin in user space' <<<"$log")" -eq 2 ] &&
+		[ "$(grep -c '^# trinity did not end in 3 s' <<<"$log")" -eq 2 ] &&
+		[ "$(grep -c '^# kernel stack of ' <<<"$log")" -ge 2 ] &&
+		[ "$(grep -c '^not ok .*: trinity, .* makes its' <<<"$log")" -eq 3 ] &&
+		[ "$(grep -cE '^ok .*: (rmmod works|nothing is left|a new load works and reads)$' <<<"$log")" -eq 9 ]
+}
+
 # demo_shows_seed VARIANT KERNEL - the seed's session: the greeting three
 # times, opens 1, 2 and 3 logged, and last the log with the (exit) line.
 demo_shows_seed() {
@@ -310,6 +356,8 @@ for r in "$rel" ${rust_rel:+"$rust_rel"}; do
 done
 check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
 	boot_hang_fails
+check "fuzztest stops a trinity that never ends: a spin is run again once, a block fails" \
+	trinity_limit_works
 for k in "${kernels[@]}"; do
 	variants=(misc cdev debugfs)
 	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust)
