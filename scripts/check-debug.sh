@@ -312,8 +312,10 @@ boot() {
 	# failures are the tests', which their KTAP reports.
 	if [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ]; then
 		gate=fail
-		say "$1: the log gate failed:"
-		cat "$dir/vm.err" >&2
+		{
+			echo "$1: the log gate failed:"
+			cat "$dir/vm.err"
+		} | tee -a "$out/failures.txt" >&2
 	fi
 	printf '%s\n' "$gate" >"$dir/gate"
 }
@@ -367,6 +369,23 @@ for b in "${boots[@]}"; do
 done
 wait "${pids[@]}" || true
 
+# failures NAME FILE - each failed test of the KTAP stream FILE with the
+# lines the test logged before it (the harness's "# file:line:..." lines,
+# at most 12 per test), so that the reason is in make check's output.
+failures() {
+	awk -v name="$1" '
+		/^(ok|not ok) [0-9]+/ {
+			if ($1 == "not") {
+				printf "%s: %s\n", name, $0
+				for (i = (n > 12 ? n - 12 : 0); i < n; i++)
+					printf "%s:   %s\n", name, buf[i]
+			}
+			n = 0
+			next
+		}
+		/^#/ && !/^# +(RUN|OK) / { buf[n++] = $0 }' "$2"
+}
+
 # Count every KTAP stream; each boot's log gate is one more check.
 pass=$ok_checks
 fail=0
@@ -378,7 +397,7 @@ for b in "${boots[@]}"; do
 	gate=$(cat "$dir/gate" 2>/dev/null || echo fail)
 	for k in "$dir"/*.ktap; do
 		[ -e "$k" ] || continue
-		grep '^not ok' "$k" || true
+		failures "$b" "$k" | tee -a "$out/failures.txt"
 		line=$(ktap_summary "$b/$(basename "$k" .ktap)" "$k" "$gate" || true)
 		gate=
 		say "$line"
