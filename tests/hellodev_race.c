@@ -133,14 +133,6 @@ static void *reader_run(void *arg)
 	return NULL;
 }
 
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
 /* The device number of @fe's node @name, from sysfs, or 0. */
 static dev_t node_devt(const struct hd_frontend *fe, const char *name)
 {

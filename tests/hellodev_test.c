@@ -50,6 +50,7 @@
 #define USER_ID		1000
 #define USER_OPENS	50
 #define USER_LOG_BURST	10
+#define USER_LOG_INTERVAL_MS	5000
 #define THREADS		4
 #define ROUNDS		250
 #define GONE_TIMEOUT_MS	2000
@@ -1152,7 +1153,7 @@ TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 	const struct hd_frontend *fe = variant->fe;
 	const struct hd_node *dev = &self->dev;
 	struct kmsg *log = &self->log;
-	long long n, last = 0;
+	long long n, last = 0, start, took, windows;
 	size_t r;
 
 	ASSERT_EQ(0, mod_load_named(fe, dev->name, ""));
@@ -1169,11 +1170,21 @@ TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 
 	ASSERT_EQ(0, mod_load_named(fe, dev->name, "mode=0444"));
 	kmsg_forget(_metadata, log, NULL);
+	start = now_ms();
 	EXPECT_EQ(0, open_as_user(dev->node, USER_OPENS, GREETING));
+	took = now_ms() - start;
 	EXPECT_EQ(USER_OPENS, read_count(dev->count));
 	kmsg_read(_metadata, log);
 	EXPECT_LE(1, log->n);
-	EXPECT_GE(USER_LOG_BURST, log->n) TH_LOG("%zu records", log->n);
+	/*
+	 * A burst per window, a new window once one has lasted its interval:
+	 * 50 opens take a fraction of one here, but a debug kernel in a guest
+	 * starved by its host can spend longer on them (a tick of slack).
+	 */
+	windows = 1 + (took + 10) / USER_LOG_INTERVAL_MS;
+	EXPECT_GE(USER_LOG_BURST * windows, log->n)
+		TH_LOG("%zu records from %d opens in %lld ms", log->n,
+		       USER_OPENS, took);
 	for (r = 0; r < log->n; r++) {
 		n = opened_n(&log->rec[r], dev->name);
 		EXPECT_LT(last, n) TH_LOG("\"%s\"", log->rec[r].text);

@@ -227,6 +227,15 @@ static inline bool mod_listed(const char *mod)
 	return found;
 }
 
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
 /*
  * Wait up to @timeout_ms until @mod is in neither /proc/modules nor
  * /sys/module; whether it went.
@@ -234,18 +243,16 @@ static inline bool mod_listed(const char *mod)
 static inline bool mod_wait_gone(const char *mod, int timeout_ms)
 {
 	char path[PATH_MAX];
-	struct timespec t;
-	long long now_ms, end_ms = -1;
+	long long now, end = -1;
 
 	fmt_path(path, "/sys/module/%s", mod);
 	for (;;) {
 		if (!mod_listed(mod) && !exists(path))
 			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		now_ms = t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-		if (end_ms < 0)
-			end_ms = now_ms + timeout_ms;
-		else if (now_ms >= end_ms)
+		now = now_ms();
+		if (end < 0)
+			end = now + timeout_ms;
+		else if (now >= end)
 			return false;
 		usleep(1000);
 	}
