@@ -47,9 +47,10 @@
 /*
  * Growth of a slab cache, in objects, in each half of the cycles that
  * fails: a leak of one object per cycle of any module grows it by 50. Read
- * once they settle (mem_read_settled()), the counters drift by up to about
- * 30 objects in a half (other tasks, objects cached on the way), but not
- * in step with the cycles.
+ * once they settle (mem_read_settled()), the counters still drift: up to
+ * about 30 objects in a half (other tasks), and the small kmalloc caches
+ * by 60 now and then, a per-CPU batch filled in one half and drained in
+ * the other; but not in step with the cycles.
  */
 #define SLAB_GROWTH_MAX	40
 /* Vmalloc and per-CPU space may not grow by more than this in either half. */
