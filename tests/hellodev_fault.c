@@ -54,7 +54,7 @@
  */
 #define SLAB_GROWTH_MAX	40
 /* Vmalloc and per-CPU space may not grow by more than this in either half. */
-#define VMALLOC_GROWTH_MAX_KB	64
+#define SPACE_GROWTH_MAX_KB	64
 /* kmemleak reports only objects older than 5 s. */
 #define KMEMLEAK_AGE_S	6
 #define GONE_TIMEOUT_MS	10000
@@ -933,21 +933,14 @@ static void mem_read(struct mem *m)
 		fclose(f);
 }
 
-/* Whether @cache is kmemleak's own: an object for each one it tracks. */
-static bool kmemleak_cache(const char *cache)
-{
-	return !strncmp(cache, "kmemleak_", 9);
-}
-
-/* Active objects of every cache but kmemleak's own. */
+/* Active objects of every cache. */
 static long mem_objects(const struct mem *m)
 {
 	long sum = 0;
 	int i;
 
 	for (i = 0; i < m->n; i++)
-		if (!kmemleak_cache(m->cache[i]))
-			sum += m->active[i];
+		sum += m->active[i];
 	return sum;
 }
 
@@ -989,10 +982,9 @@ static long grew(const struct mem *a, const struct mem *b, int i)
 /*
  * The counters before (@m[0]), between (@m[1]) and after (@m[2]) the two
  * halves of the cycles: no cache may grow by SLAB_GROWTH_MAX objects in
- * both halves, nor vmalloc or per-CPU space by VMALLOC_GROWTH_MAX_KB in
- * either. kmemleak's own caches are shown, not checked: they hold an
- * object for each object kmemleak tracks, slab, vmalloc and per-CPU, each
- * checked on its own; summed, their noise crossed the limit in both halves.
+ * both halves, nor vmalloc or per-CPU space by SPACE_GROWTH_MAX_KB in
+ * either. kmemleak_object counts every object kmemleak tracks, those of no
+ * slab cache too (kmalloc_large(), per-CPU): it is checked as the others.
  */
 static void mem_compare(const struct mem *m)
 {
@@ -1011,15 +1003,14 @@ static void mem_compare(const struct mem *m)
 		g2 = grew(&m[1], &m[2], i);
 		if (g1 > 0 || g2 > 0)
 			diag("  %s: %+ld, %+ld objects", m[2].cache[i], g1, g2);
-		check(kmemleak_cache(m[2].cache[i]) ||
-		      g1 < SLAB_GROWTH_MAX || g2 < SLAB_GROWTH_MAX,
+		check(g1 < SLAB_GROWTH_MAX || g2 < SLAB_GROWTH_MAX,
 		      "%s grew by %ld and %ld objects", m[2].cache[i], g1, g2);
 	}
 	for (i = 1; i < 3; i++) {
-		check(m[i].vmalloc_kb - m[i - 1].vmalloc_kb <= VMALLOC_GROWTH_MAX_KB,
+		check(m[i].vmalloc_kb - m[i - 1].vmalloc_kb <= SPACE_GROWTH_MAX_KB,
 		      "vmalloc grew by %ld kB",
 		      m[i].vmalloc_kb - m[i - 1].vmalloc_kb);
-		check(m[i].percpu_kb - m[i - 1].percpu_kb <= VMALLOC_GROWTH_MAX_KB,
+		check(m[i].percpu_kb - m[i - 1].percpu_kb <= SPACE_GROWTH_MAX_KB,
 		      "per-CPU space grew by %ld kB",
 		      m[i].percpu_kb - m[i - 1].percpu_kb);
 	}

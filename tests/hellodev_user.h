@@ -242,20 +242,16 @@ static inline long long now_ms(void)
  */
 static inline bool mod_wait_gone(const char *mod, int timeout_ms)
 {
+	long long end = now_ms() + timeout_ms;
 	char path[PATH_MAX];
-	long long now, end = -1;
 
 	fmt_path(path, "/sys/module/%s", mod);
-	for (;;) {
-		if (!mod_listed(mod) && !exists(path))
-			return true;
-		now = now_ms();
-		if (end < 0)
-			end = now + timeout_ms;
-		else if (now >= end)
+	while (mod_listed(mod) || exists(path)) {
+		if (now_ms() >= end)
 			return false;
 		usleep(1000);
 	}
+	return true;
 }
 
 #ifdef __KSELFTEST_HARNESS_H
