@@ -90,6 +90,9 @@ cd /hellodev
 ./run.sh >&3 2>&3
 echo "@@hellodev-exit $?" >&3
 echo "@@hellodev-taint $(cat /proc/sys/kernel/tainted)" >&3
+# The oldest record the kernel still holds ("level,seq,..."): a seq above 0
+# means records were overwritten before anyone read them.
+echo "@@hellodev-kmsg-first $(head -n 1 /dev/kmsg)" >&3
 echo "@@hellodev-dmesg" >&3
 dmesg >&3
 echo "@@hellodev-end" >&3
@@ -98,6 +101,10 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.gz"
 
+# log_buf_len=32M: room for what a debug guest logs. Busybox's dmesg reads
+# at most 16 MiB of it: the gate below checks that dmesg.log starts with the
+# kernel's first line and that the kernel lost no record, so that a longer
+# log fails rather than hides its start.
 # no_timer_check: on a loaded host a TCG vCPU can miss the kernel's boot-time
 # check that the 8254 timer reaches the IO-APIC, which then panics ("IO-APIC
 # + timer doesn't work", seen here on 7.3 with eight guests on two cores);
@@ -137,6 +144,7 @@ sed -n '/^@@hellodev-dmesg$/,/^@@hellodev-end$/p' "$out/result.txt" |
 	sed '1d;$d' >"$out/dmesg.log"
 job_rc=$(sed -n 's/^@@hellodev-exit //p' "$out/result.txt")
 taint=$(sed -n 's/^@@hellodev-taint //p' "$out/result.txt")
+kmsg_first=$(sed -n 's/^@@hellodev-kmsg-first //p' "$out/result.txt")
 if [ -z "$started" ]; then
 	say "the guest did not start its job within $boot_timeout s: it hung or died in boot (qemu exit $qemu_rc; add -a ignore_loglevel to see where); last console lines:"
 	tail -n 30 "$out/console.log" >&2
@@ -148,14 +156,28 @@ if ! grep -q '^@@hellodev-end$' "$out/result.txt"; then
 	exit 4
 fi
 
-# Any of these in the kernel log fails the run, whatever the job said.
-bad='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:|kmemleak:|ODEBUG:|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|hung_task|unreferenced object|RCU stall'
+# Any of these in the kernel log fails the run, whatever the job said. RCU
+# stalls: "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+# "self-detected stall on CPU", "rcu_preempt kthread starved for".
+bad='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:|kmemleak:|ODEBUG:|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|hung_task|unreferenced object|detected stall|kthread starved'
 problems=$(cat "$out/dmesg.log" "$out/console.log" | tr -d '\r' |
 	grep -E "$bad" | grep -Ev "$benign" | sort -u || true)
+# problem LINE - one more reason the run fails.
+problem() {
+	problems=$(printf '%s\n%s' "$problems" "$1" | sed '/^$/d')
+}
 # Taint: only O (out-of-tree, 4096) and E (unsigned, 8192) are expected.
-if [ -n "$taint" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
-	problems=$(printf '%s\n%s' "$problems" \
-		"kernel taint $taint has flags other than O and E" | sed '/^$/d')
+if ! [[ $taint =~ ^[0-9]+$ ]]; then
+	problem "the guest reported no taint (got '$taint'): /proc/sys/kernel/tainted could not be read"
+elif [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
+	problem "kernel taint $taint has flags other than O and E"
+fi
+# The whole log, from the kernel's first record: none overwritten, and
+# dmesg's read reaching back to the first line.
+if ! [[ $kmsg_first =~ ^[0-9]+,0, ]]; then
+	problem "the kernel log lost its oldest records (first record left: '${kmsg_first:0:60}'): the guest logged more than log_buf_len holds, so the gate cannot see them all"
+elif ! head -n 1 "$out/dmesg.log" | grep -q 'Linux version'; then
+	problem "dmesg did not read back to the kernel's first line (it reads at most 16 MiB): the gate cannot see the whole log"
 fi
 if [ -n "$problems" ]; then
 	say "the kernel reported problems:"
