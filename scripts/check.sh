@@ -45,7 +45,8 @@ skip() {
 	skip=$((skip + 1))
 }
 
-# add_counts LINE - add "...: N passed, N failed, N skipped" to the totals.
+# add_counts LINE - add "...: N passed, N failed, N skipped" to the totals;
+# a LINE that is not one counts as a failure.
 add_counts() {
 	local p f s
 
@@ -61,20 +62,51 @@ add_counts() {
 	[ "$f" -eq 0 ] || failed+=("$1")
 }
 
+# add_result NAME LOG RC - count a suite from its LOG and exit status RC:
+# the log's last line must be its counts, and a suite that exited non-zero
+# with no failure counted failed all the same (it died, or a part of it
+# that it planned did not report).
+add_result() {
+	local name=$1 log=$2 rc=$3 last before=$fail
+
+	last=$(tail -n 1 "$log")
+	grep -Eq ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' <<<"$last" ||
+		last="$name: no result line at the end (see ${log#"$top"/}); last line: ${last:0:100}"
+	add_counts "$last"
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq "$before" ]; then
+		fail=$((fail + 1))
+		failed+=("$name: exited $rc with no failure counted (see ${log#"$top"/})")
+	fi
+}
+
 # suite NAME CMD... - run a suite that ends with a counts line.
 suite() {
-	local name=$1 log last t0=$SECONDS
+	local name=$1 log rc t0=$SECONDS
 
 	shift
 	say "running $name"
 	log="$build/check-$name.log"
 	# Show failures as they come (harness "not ok"/"FAIL", kunit.py
 	# "[FAILED]") and the counts; everything else is in the log.
+	set +o pipefail
 	"$@" 2>&1 | tee "$log" |
-		grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed' || true
-	last=$(grep -E ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1 || true)
-	add_counts "${last:-$name: no result line (see $log)}"
+		{ grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed|did not report' || true; }
+	rc=${PIPESTATUS[0]}
+	set -o pipefail
+	add_result "$name" "$log" "$rc"
 	say "$name took $((SECONDS - t0)) s"
+}
+
+# suite_fails NAME CMD... - suite() must count a failure for CMD; the
+# totals stay as they were.
+suite_fails() {
+	local p=$pass f=$fail s=$skip was=("${failed[@]}") got
+
+	suite "$@" >&2
+	got=$((fail - f))
+	pass=$p fail=$f skip=$s failed=("${was[@]}")
+	echo "suite() counted $got failures for: $*"
+	[ "$got" -gt 0 ]
 }
 
 # The gates and the demo check, each a function that fails with its reason.
@@ -107,10 +139,63 @@ vm_job() {
 	echo "$rc"
 }
 
-# gate_fails REL CMD - the guest log gate must fail a run of kernel REL
-# whose job runs CMD.
+# gate_fails REL CMD FINDING... [-- VM.SH ARG...] - the guest log gate
+# must fail a run of kernel REL whose job runs CMD, naming every FINDING (an
+# extended regex) in vm.sh's report.
 gate_fails() {
-	[ "$(vm_job "$1" "$2" -t 120)" -eq 3 ]
+	local r=$1 cmd=$2 log rc ok=0 findings=()
+
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		findings+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	log=$(mktemp)
+	rc=$(vm_job "$r" "$cmd" -t 300 "$@" 2>"$log")
+	cat "$log"
+	for f in "${findings[@]}"; do
+		grep -Eq "$f" "$log" || { echo "the report does not name '$f'"; ok=1; }
+	done
+	rm -f "$log"
+	[ "$rc" -eq 3 ] && [ "$ok" -eq 0 ]
+}
+
+# boot_counts_fail - boot_counts, which counts make check-debug's boots,
+# fails a planned stream that printed nothing, a boot whose gate was never
+# written and whose job never ran, and passes a good boot.
+boot_counts_fail() {
+	local d=$build/boot-counts
+
+	rm -rf "$d"
+	mkdir -p "$d"/{silent,never,good}
+	printf 's1\ns2\n' >"$d/silent/plan"
+	echo pass >"$d/silent/gate"
+	printf '@@ktap s1\nok 1 - x\n1..1\n@@ktap s2\n' >"$d/silent/job.log"
+	echo s1 >"$d/never/plan"
+	echo s1 >"$d/good/plan"
+	echo pass >"$d/good/gate"
+	printf '@@ktap s1\nok 1 - x\n1..1\n' >"$d/good/job.log"
+	for b in silent never good; do
+		boot_counts "$d/$b"
+	done | tee "$d/counts"
+	[ "$(grep -c '^silent/s2 planned, but printed nothing: 0 passed, 1 failed' "$d/counts")" -eq 1 ] &&
+		[ "$(grep -c '^never/log gate never written .*: 0 passed, 1 failed' "$d/counts")" -eq 1 ] &&
+		[ "$(grep -c '^never/s1 planned, but printed nothing: 0 passed, 1 failed' "$d/counts")" -eq 1 ] &&
+		[ "$(grep -c ': 0 passed, 1 failed' "$d/counts")" -eq 3 ] &&
+		[ "$(grep -c '^good/.*: 1 passed, 0 failed, 0 skipped$' "$d/counts")" -eq 2 ]
+}
+
+# dkms_gate_counts - dkmstest.sh counts its guest's log gate: a guest that
+# logs a Call Trace fails that check and no other.
+dkms_gate_counts() {
+	local log rc=0
+
+	log=$(KERNELS=6.1 HELLODEV_DKMSTEST_GUEST_CMD='echo l >/proc/sysrq-trigger' \
+		"$top/scripts/dkmstest.sh" 2>&1) || rc=$?
+	grep -E '^not ok|dkms: ' <<<"$log"
+	[ "$rc" -ne 0 ] && [ "$(grep -c '^not ok' <<<"$log")" -eq 1 ] &&
+		grep -q '^not ok [0-9]* - .*: guest kernel log clean' <<<"$log"
 }
 
 # boot_hang_fails - a guest that never starts its job (its init hangs) must
@@ -183,14 +268,68 @@ demo_shows_seed() {
 	tail -n 1 <<<"$out" | grep -q 'rust_mydev: .*(exit)$'
 }
 
-# mutant NAME FILE SED - print a copy of the module sources in
-# build/gates/NAME/ in which sed script SED changed FILE.
+# The static gates, each a function run on the tree in DIR: the work tree
+# for the gate itself, a mutant of it (mutant) for the proof that the gate
+# rejects what it is there to reject, through the same command.
+
+# gate_checkpatch DIR FILE - checkpatch --strict on FILE.
+gate_checkpatch() {
+	local ignore=()
+
+	# The compat header exists to compare kernel versions.
+	[ "$2" != variants/compat.h ] || ignore=(--ignore=LINUX_VERSION_CODE)
+	(cd "$1" && perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
+		"${ignore[@]}" -f "$2")
+}
+
+# gate_kdoc DIR - kernel-doc warns about nothing in the C sources.
+gate_kdoc() {
+	# shellcheck disable=SC2046 # one word per file
+	(cd "$1" && quiet perl "$src/scripts/kernel-doc" -none $(git -C "$top" ls-files '*.c' '*.h'))
+}
+
+# gate_kdoc_cover DIR - every non-static function has kernel-doc.
+gate_kdoc_cover() {
+	(cd "$1" && "$top/scripts/kdoc-cover.sh" common/*.c variants/*.c)
+}
+
+# gate_shellcheck DIR - the scripts are shellcheck clean.
+gate_shellcheck() {
+	# shellcheck disable=SC2046 # one word per file
+	(cd "$1" && shellcheck -x $(git -C "$top" ls-files 'scripts/*.sh' .ci/run))
+}
+
+# gate_rust GATE DIR - scripts/rust-gates.sh GATE (fmt, docs, safety) on
+# every Rust file.
+gate_rust() {
+	# shellcheck disable=SC2046 # one word per file
+	(cd "$2" && "$top/scripts/rust-gates.sh" "$1" $(git -C "$top" ls-files '*.rs'))
+}
+
+# gate_build DIR RELEASE - a build from scratch for RELEASE with W=1 (and
+# CLIPPY=1 with the kernel's .clippy.toml for the kernel with Rust) prints
+# nothing.
+gate_build() {
+	local args=(-s modules W=1)
+
+	rm -rf "$1/build/kmod/$2"
+	[ "$2" != "$rust_rel" ] || args+=(CLIPPY=1 CLIPPY_CONF_DIR="$clippy_conf")
+	quiet kmake_in "$1" "$2" "${args[@]}"
+}
+
+# gate_sparse DIR RELEASE - sparse (C=2: every file) prints nothing.
+gate_sparse() {
+	quiet kmake_in "$1" "$2" -s modules C=2
+}
+
+# mutant NAME FILE SED - print a copy of the work tree (its tracked files
+# but docs/) in build/gates/NAME/ in which sed script SED changed FILE.
 mutant() {
 	local dir=$build/gates/$1
 
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp -r "$top"/{Kbuild,common,variants,rust,kunit} "$dir/"
+	git -C "$top" ls-files -z -- ':!docs' | (cd "$top" && xargs -0 cp --parents -t "$dir")
 	sed -i "$3" "$dir/$2"
 	if cmp -s "$top/$2" "$dir/$2"; then
 		echo "the mutation of $2 changed nothing"
@@ -199,29 +338,25 @@ mutant() {
 	printf '%s\n' "$dir"
 }
 
-# rust_gate_fails GATE FILE SED - scripts/rust-gates.sh GATE must fail on
-# FILE changed by SED.
-rust_gate_fails() {
-	local dir
+# gate_rejects FILE SED FINDING GATE [ARG]... - gate function GATE, run on
+# a mutant in which SED changed FILE (as "GATE MUTANT ARG..."), must fail
+# and name FINDING (an extended regex) in its output.
+gate_rejects() {
+	local file=$1 sed=$2 finding=$3 gate=$4 dir out rc=0
 
-	dir=$(mutant "$1" "$2" "$3") || return 1
-	if "$top/scripts/rust-gates.sh" "$1" "$dir/$2"; then
-		echo "the $1 gate passed $2 changed by '$3'"
+	shift 4
+	dir=$(mutant "$gate" "$file" "$sed") || return 1
+	out=$("$gate" "$dir" "$@" 2>&1) || rc=$?
+	rm -rf "$dir"
+	printf '%s\n' "$out" | tail -n 20
+	if [ "$rc" -eq 0 ]; then
+		echo "$gate passed $file changed by '$sed'"
 		return 1
 	fi
-}
-
-# build_gate_fails NAME FILE SED MAKEARGS... - a build of the module sources
-# for $rust_rel with MAKEARGS must print warnings once SED changed FILE.
-build_gate_fails() {
-	local dir out
-
-	dir=$(mutant "$1" "$2" "$3") || return 1
-	shift 3
-	out=$("$top/scripts/trixie.sh" run make -s -C "/usr/src/linux-headers-$rust_rel" \
-		M="$dir" modules "$@" 2>&1 | grep -v '^Skipping BTF generation' || true)
-	printf '%s\n' "$out"
-	[ -n "$out" ]
+	grep -Eq "$finding" <<<"$out" || {
+		echo "$gate failed, but without naming '$finding'"
+		return 1
+	}
 }
 
 mkdir -p "$build"
@@ -264,74 +399,89 @@ clippy_conf=
 cd "$top"
 
 say "static gates (after $(($(date +%s) - start)) s of set-up)"
-sources=$(git ls-files '*.c' '*.h')
-for f in $sources; do
-	ignore=
-	# The compat header exists to compare kernel versions.
-	[ "$f" = variants/compat.h ] && ignore=--ignore=LINUX_VERSION_CODE
-	check "checkpatch --strict $f" perl "$src/scripts/checkpatch.pl" \
-		--no-tree --strict --quiet $ignore -f "$f"
+for f in $(git ls-files '*.c' '*.h'); do
+	check "checkpatch --strict $f" gate_checkpatch "$top" "$f"
 done
-# shellcheck disable=SC2086 # one word per file
-check "kernel-doc: no warnings" quiet perl "$src/scripts/kernel-doc" -none $sources
-check "kernel-doc on every non-static function" "$top/scripts/kdoc-cover.sh" \
-	common/*.c variants/*.c
-# shellcheck disable=SC2046 # one word per file
-check "shellcheck" shellcheck -x $(git ls-files 'scripts/*.sh' .ci/run)
-
+check "kernel-doc: no warnings" gate_kdoc "$top"
+check "kernel-doc on every non-static function" gate_kdoc_cover "$top"
+check "shellcheck" gate_shellcheck "$top"
 if [ -n "$rust_rel" ]; then
-	rs_sources=$(git ls-files '*.rs')
-	# shellcheck disable=SC2086 # one word per file
-	{
-		check "rustfmt --check with the kernel's .rustfmt.toml" \
-			"$top/scripts/rust-gates.sh" fmt $rs_sources
-		check "Rust: a //! comment on every file, /// on every public item" \
-			"$top/scripts/rust-gates.sh" docs $rs_sources
-		check "Rust: // SAFETY: on every unsafe block, # Safety on every unsafe fn" \
-			"$top/scripts/rust-gates.sh" safety $rs_sources
-	}
+	check "rustfmt --check with the kernel's .rustfmt.toml" gate_rust fmt "$top"
+	check "Rust: a //! comment on every file, /// on every public item" \
+		gate_rust docs "$top"
+	check "Rust: // SAFETY: on every unsafe block, # Safety on every unsafe fn" \
+		gate_rust safety "$top"
 fi
 
 # Rebuild from scratch so W=1 sees every file; sparse then checks them all.
 # The kernel with Rust builds with clippy too, and must build the Rust twin.
 for r in "${rels[@]}"; do
-	rm -rf "$build/kmod/$r"
 	if [ "$r" = "$rust_rel" ]; then
-		check "$r: build with W=1 and CLIPPY=1, no warnings" \
-			quiet kmake "$r" -s modules W=1 CLIPPY=1 \
-			CLIPPY_CONF_DIR="$clippy_conf"
+		check "$r: build with W=1 and CLIPPY=1, no warnings" gate_build "$top" "$r"
 		check "$r: the build made hellodev_rust.ko" \
 			test -e "$build/kmod/$r/hellodev_rust.ko"
 		# checker-valid.sh, in the kernel source, not in Debian's headers.
 		skip "$r: sparse (C=2), no warnings" \
 			"7.3 needs a sparse that knows __typeof_unqual__; Debian 13's sparse 0.6.4 does not"
 	else
-		check "$r: build with W=1, no warnings" \
-			quiet kmake "$r" -s modules W=1
-		check "$r: sparse (C=2), no warnings" \
-			quiet kmake "$r" -s modules C=2
+		check "$r: build with W=1, no warnings" gate_build "$top" "$r"
+		check "$r: sparse (C=2), no warnings" gate_sparse "$top" "$r"
 	fi
 done
 
-# Each Rust gate must fail on sources that break it.
+# Each gate must reject a mutant that breaks it, through the same function,
+# naming its own finding.
+check "the checkpatch gate rejects trailing white space" \
+	gate_rejects common/hellodev.c 's/^#include <linux\/ratelimit.h>$/& /' \
+	'ERROR: trailing whitespace' gate_checkpatch common/hellodev.c
+check "the kernel-doc gate rejects an undescribed parameter" \
+	gate_rejects common/hellodev.c '/^ \* @privileged: /d' \
+	"warning: Function parameter or (struct )?member 'privileged' not described" gate_kdoc
+check "the kernel-doc coverage gate rejects a function without kernel-doc" \
+	gate_rejects common/hellodev.c 's/^ \* hellodev_open_count() - / * hellodev_open_cnt() - /' \
+	'hellodev_open_count\(\) has no kernel-doc' gate_kdoc_cover
+# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+check "the shellcheck gate rejects an unquoted expansion" \
+	gate_rejects scripts/vmtest.sh 's/^series=${KERNEL:-6.1}$/&\ncd $series/' \
+	'SC2086' gate_shellcheck
+# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+check "$rel: the W=1 gate rejects a function without a prototype" \
+	gate_rejects variants/misc.c '$a int hellodev_no_prototype(void) { return 0; }' \
+	"no previous prototype for .hellodev_no_prototype." gate_build "$rel"
+# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+check "$rel: the sparse gate rejects a global that should be static" \
+	gate_rejects variants/misc.c '$a int hellodev_not_static;' \
+	"symbol 'hellodev_not_static' was not declared. Should it be static\?" gate_sparse "$rel"
 if [ -n "$rust_rel" ]; then
-	check "the clippy build applies the kernel's .clippy.toml (fails on CStr::as_ptr)" \
-		build_gate_fails clippy-conf rust/print.rs \
-		's/FORMAT.as_char_ptr(),/FORMAT.as_ptr().cast(),/' W=1 CLIPPY=1 \
-		CLIPPY_CONF_DIR="$clippy_conf"
-	check "the rustfmt gate fails on a misformatted line" rust_gate_fails fmt \
-		common/hellodev.rs 's/^pub(crate) const NAME_MAX: usize = 32;/pub(crate) const NAME_MAX : usize=32;/'
-	check "the doc gate fails on an item without a /// comment" rust_gate_fails docs \
-		common/hellodev.rs '/^\/\/\/ Longest node name, in bytes\.$/d'
-	check "the SAFETY gate fails on an unsafe block without // SAFETY:" \
-		rust_gate_fails safety rust/cred.rs 's/SAFETY:/Note:/'
-	check "the clippy build fails on an unsafe block without // SAFETY:" \
-		build_gate_fails clippy rust/cred.rs 's/SAFETY:/Note:/' W=1 CLIPPY=1 \
-		CLIPPY_CONF_DIR="$clippy_conf"
-	# shellcheck disable=SC2016 # a sed script, not the shell's
-	check "the W=1 build fails on a public Rust item without docs" \
-		build_gate_fails w1 variants/rust_misc.rs '$a pub fn undocumented() {}' W=1
+	check "the rustfmt gate rejects a misformatted line" \
+		gate_rejects common/hellodev.rs 's/^pub(crate) const NAME_MAX: usize = 32;/pub(crate) const NAME_MAX : usize=32;/' \
+		'^Diff in .*hellodev\.rs' gate_rust fmt
+	check "the doc gate rejects an item without a /// comment" \
+		gate_rejects common/hellodev.rs '/^\/\/\/ Longest node name, in bytes\.$/d' \
+		'hellodev\.rs:[0-9]+: no /// doc comment: pub\(crate\) const NAME_MAX' gate_rust docs
+	check "the SAFETY gate rejects an unsafe block without // SAFETY:" \
+		gate_rejects rust/cred.rs 's/SAFETY:/Note:/' \
+		'cred\.rs:[0-9]+: unsafe without a // SAFETY: comment' gate_rust safety
+	check "$rust_rel: the clippy gate rejects an unsafe block without // SAFETY:" \
+		gate_rejects rust/cred.rs 's/SAFETY:/Note:/' \
+		'unsafe block missing a safety comment' gate_build "$rust_rel"
+	check "$rust_rel: the clippy gate applies the kernel's .clippy.toml (CStr::as_ptr)" \
+		gate_rejects rust/print.rs 's/FORMAT.as_char_ptr(),/FORMAT.as_ptr().cast(),/' \
+		'use of a disallowed method' gate_build "$rust_rel"
+	# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+	check "$rust_rel: the W=1 gate rejects a public Rust item without docs" \
+		gate_rejects variants/rust_misc.rs '$a pub fn undocumented() {}' \
+		'missing documentation for a function' gate_build "$rust_rel"
 fi
+
+# The counting itself: a suite that dies, or a part that never reports,
+# is a failure.
+check "suite() fails a suite that exits non-zero after a clean counts line" \
+	suite_fails selftest-exit bash -c 'echo "stub: 1 passed, 0 failed, 0 skipped"; exit 1'
+check "suite() fails a suite whose last line is not its counts" \
+	suite_fails selftest-last bash -c 'echo "stub: 1 passed, 0 failed, 0 skipped"; echo died'
+check "check-debug's counts fail a stream that printed nothing and a boot that never ran" \
+	boot_counts_fail
 
 suite kunit "$top/scripts/kunit.sh"
 for k in "${kernels[@]}"; do
@@ -351,10 +501,29 @@ done
 
 for r in "$rel" ${rust_rel:+"$rust_rel"}; do
 	check "$r: guest log gate fails a run that logs a Call Trace" \
-		gate_fails "$r" 'echo l >/proc/sysrq-trigger'
+		gate_fails "$r" 'echo l >/proc/sysrq-trigger' 'Call Trace'
 	check "$r: guest log gate fails a run with a taint other than O and E" \
-		gate_fails "$r" 'echo 1 >/proc/sys/kernel/tainted'
+		gate_fails "$r" 'echo 1 >/proc/sys/kernel/tainted' \
+		'kernel taint 1 has flags other than O and E'
 done
+# The gate's own checks, which do not depend on the kernel: on one.
+# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+check "$rel: guest log gate fails an RCU stall, a log dmesg cannot read whole, no taint" \
+	gate_fails "$rel" 'echo "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg
+L=$(printf "%0899d" 0 | tr 0 x)
+yes "$L" | dd of=/dev/kmsg bs=900 count=25000 iflag=fullblock 2>/dev/null
+umount -l /proc' \
+	'rcu: INFO: rcu_preempt detected stalls' \
+	"dmesg did not read back to the kernel's first line" \
+	'the guest reported no taint' -- -a printk.devkmsg=on
+# shellcheck disable=SC2016 # a script for sed or the guest, not this shell
+check "$rel: guest log gate fails a run whose kernel log lost records" \
+	gate_fails "$rel" 'L=$(printf "%0899d" 0 | tr 0 x)
+yes "$L" | dd of=/dev/kmsg bs=900 count=45000 iflag=fullblock 2>/dev/null' \
+	'the kernel log lost its oldest records' -- -a printk.devkmsg=on
+check "dkmstest counts its guest log gate" dkms_gate_counts
+check "suite() fails a KUnit run that ends before every planned config reported" \
+	suite_fails kunit-dies env HELLODEV_KUNIT_CONFIGS="um bogus" "$top/scripts/kunit.sh"
 check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
 	boot_hang_fails
 check "fuzztest stops a trinity that never ends: a spin is run again once, a block fails" \
@@ -369,15 +538,15 @@ for k in "${kernels[@]}"; do
 done
 
 say "waiting for check-debug"
-wait "$debug_pid" || true
+debug_rc=0
+wait "$debug_pid" || debug_rc=$?
 # What failed there and why, as check-debug.sh collects it (a failed
 # test's own lines, a failed log gate's report); at most 80 lines.
 if [ -s "$build/check-debug/failures.txt" ]; then
 	head -n 80 "$build/check-debug/failures.txt"
 fi
-last=$(grep -E ': [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$debug_log" | tail -n 1 || true)
-say "${last:-check-debug: no result line}"
-add_counts "${last:-check-debug: no result line (see $debug_log)}"
+say "check-debug: $(tail -n 1 "$debug_log")"
+add_result check-debug "$debug_log" "$debug_rc"
 # Its own time: its log's last write, not when this script got to it.
 say "check-debug took $(($(stat -c %Y "$debug_log") - debug_start)) s, beside the rest"
 

@@ -170,14 +170,20 @@ kernel_image() {
 # kmake RELEASE ARGS... - make in the source tree with KDIR set for kernel
 # RELEASE: on this machine, or in the Debian 13 chroot for its kernels.
 kmake() {
-	local rel=$1
+	kmake_in "$top" "$@"
+}
 
-	shift
+# kmake_in DIR RELEASE ARGS... - kmake, in the copy of the tree in DIR (under
+# $top, which the chroot sees).
+kmake_in() {
+	local dir=$1 rel=$2
+
+	shift 2
 	if in_chroot_kernel "$rel"; then
-		"$top/scripts/trixie.sh" run make -C "$top" \
+		"$top/scripts/trixie.sh" run make -C "$dir" \
 			KDIR="/usr/src/linux-headers-$rel" "$@"
 	else
-		make -C "$top" KDIR="/usr/src/linux-headers-$rel" "$@"
+		make -C "$dir" KDIR="/usr/src/linux-headers-$rel" "$@"
 	fi
 }
 
@@ -216,4 +222,37 @@ ktap_summary() {
 			printf "%s: %d passed, %d failed, %d skipped\n", name, pass, fail, skip
 			exit fail != 0
 		}' "$2"
+}
+
+# boot_counts DIR - the counts of one boot of make check-debug, a line each
+# ("NAME: N passed, N failed, N skipped"): its log gate (DIR/gate, pass or
+# fail, written after the guest ran) and every KTAP stream that DIR/plan
+# names, one a line, each found in DIR/job.log after a "@@ktap NAME" line
+# and split out into DIR/NAME.ktap. A gate never written, a missing plan or
+# a planned stream that printed nothing counts as one failure.
+boot_counts() {
+	local dir=$1 b name k
+
+	b=$(basename "$dir")
+	case $(cat "$dir/gate" 2>/dev/null) in
+	pass) echo "$b/log gate: 1 passed, 0 failed, 0 skipped" ;;
+	fail) echo "$b/log gate: 0 passed, 1 failed, 0 skipped" ;;
+	*) echo "$b/log gate never written (the boot did not run): 0 passed, 1 failed, 0 skipped" ;;
+	esac
+	if [ ! -s "$dir/plan" ]; then
+		echo "$b: no plan of its streams: 0 passed, 1 failed, 0 skipped"
+		return
+	fi
+	rm -f "$dir"/*.ktap
+	[ ! -e "$dir/job.log" ] ||
+		awk -v dir="$dir" '/^@@ktap / { f = dir "/" $2 ".ktap"; next } f { print > f }' \
+			"$dir/job.log"
+	while IFS= read -r name; do
+		k=$dir/$name.ktap
+		if [ -s "$k" ]; then
+			ktap_summary "$b/$name" "$k" || true
+		else
+			echo "$b/$name planned, but printed nothing: 0 passed, 1 failed, 0 skipped"
+		fi
+	done <"$dir/plan"
 }

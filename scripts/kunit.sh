@@ -10,6 +10,9 @@
 #   rust-um     the Rust core's suite (#[kunit_tests]) on UML with Rust, from
 #               linux-source-7.3 inside the Debian 13 chroot (scripts/trixie.sh)
 #               with the rustc that Debian built 7.3 with.
+# HELLODEV_KUNIT_CONFIGS="um rust-um" runs only those, in that order. The
+# last line counts every planned config: one that did not report is a
+# failure.
 # Output: build/kunit/<config>/ (kunit.log is kunit.py's full output,
 # results.json its parsed results).
 set -euo pipefail
@@ -84,6 +87,32 @@ total_passed=0
 total_failed=0
 total_skipped=0
 status=0
+# The configs this run must report, in order (HELLODEV_KUNIT_CONFIGS picks
+# some); each one that has not printed its counts when the script ends, for
+# whatever reason, counts as one failure in the last line.
+read -ra planned <<<"${HELLODEV_KUNIT_CONFIGS:-um x86_64-smp rust-um}"
+reported=()
+
+# summary - the last line: every planned config's counts, and one failure
+# for each that did not report; exits non-zero unless all passed.
+summary() {
+	local c r found rc=$?
+
+	for c in "${planned[@]}"; do
+		found=
+		for r in "${reported[@]}"; do
+			[ "$r" != "$c" ] || found=1
+		done
+		if [ -z "$found" ]; then
+			echo "kunit: $c did not report (the run ended first; see above)"
+			total_failed=$((total_failed + 1))
+		fi
+	done
+	((total_failed == 0 && rc == 0)) || status=1
+	echo "kunit: $total_passed passed, $total_failed failed, $total_skipped skipped"
+	exit "$status"
+}
+trap summary EXIT
 
 # run_config NAME TREE KUNITCONFIG HOW KUNIT_PY_ARGS... - build, boot and
 # count one kernel, from TREE; one in build/trixie/ runs in that chroot.
@@ -152,25 +181,40 @@ run_config() {
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
 	total_skipped=$((total_skipped + skipped))
+	reported+=("$name")
 }
 
-echo "kunit: finding the kernel trees (the first run extracts them)"
-tree61=$("$top/scripts/linux-src.sh" 6.1)
-link_tree "$tree61"
-run_config um "$tree61" "$top/kunit/.kunitconfig" \
-	"UML (a cold build takes about 2 minutes)"
-run_config x86_64-smp "$tree61" "$top/kunit/.kunitconfig" \
-	"x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
-	--arch=x86_64 --kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_PREEMPT=y \
-	--qemu_args="-smp 2 -accel tcg,thread=multi"
-# The Rust suite needs the rustc Debian built 7.3 with, which need_kernel
-# installs in the chroot with the 7.3 kernel.
-need_kernel 7.3
-tree73=$("$top/scripts/linux-src.sh" 7.3)
-link_tree "$tree73"
-run_config rust-um "$tree73" "$top/kunit/rust.kunitconfig" \
-	"UML with Rust, in the Debian 13 chroot (a cold build takes about 3 minutes)" \
-	'hellodev*'
-
-echo "kunit: $total_passed passed, $total_failed failed, $total_skipped skipped"
-exit "$status"
+for config in "${planned[@]}"; do
+	case $config in
+	um | x86_64-smp)
+		if [ -z "${tree61:-}" ]; then
+			echo "kunit: finding the 6.1 tree (the first run extracts it)"
+			tree61=$("$top/scripts/linux-src.sh" 6.1)
+			link_tree "$tree61"
+		fi
+		;;&
+	um)
+		run_config um "$tree61" "$top/kunit/.kunitconfig" \
+			"UML (a cold build takes about 2 minutes)"
+		;;
+	x86_64-smp)
+		run_config x86_64-smp "$tree61" "$top/kunit/.kunitconfig" \
+			"x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
+			--arch=x86_64 --kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_PREEMPT=y \
+			--qemu_args="-smp 2 -accel tcg,thread=multi"
+		;;
+	rust-um)
+		# The Rust suite needs the rustc Debian built 7.3 with, which
+		# need_kernel installs in the chroot with the 7.3 kernel.
+		need_kernel 7.3
+		tree73=$("$top/scripts/linux-src.sh" 7.3)
+		link_tree "$tree73"
+		run_config rust-um "$tree73" "$top/kunit/rust.kunitconfig" \
+			"UML with Rust, in the Debian 13 chroot (a cold build takes about 3 minutes)" \
+			'hellodev*'
+		;;
+	*)
+		die "HELLODEV_KUNIT_CONFIGS: no config '$config' (um, x86_64-smp, rust-um)"
+		;;
+	esac
+done
