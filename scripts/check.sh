@@ -509,9 +509,9 @@ done
 # The gate's own checks, which do not depend on the kernel: on one.
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "$rel: guest log gate fails an RCU stall, a log dmesg cannot read whole, no taint" \
-	gate_fails "$rel" 'echo "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg
-L=$(printf "%0899d" 0 | tr 0 x)
+	gate_fails "$rel" 'L=$(printf "%0899d" 0 | tr 0 x)
 yes "$L" | dd of=/dev/kmsg bs=900 count=25000 iflag=fullblock 2>/dev/null
+echo "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg
 umount -l /proc' \
 	'rcu: INFO: rcu_preempt detected stalls' \
 	"dmesg did not read back to the kernel's first line" \

@@ -45,12 +45,15 @@ need_pkgs() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	mkdir -p "$build"
 	say "installing ${missing[*]} (once; this takes a few minutes)"
-	as_root apt-get update -q >"$build/apt.log" 2>&1 ||
-		die "apt-get update failed; see $build/apt.log"
-	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
-		--no-install-recommends "${suite[@]}" "${missing[@]}" \
-		>>"$build/apt.log" 2>&1 ||
-		die "apt-get install failed; see $build/apt.log"
+	# One apt-get at a time from our scripts (two clones, or make check and
+	# check-debug): apt's own locks fail rather than wait.
+	(
+		flock 7
+		as_root apt-get update -q || exit 1
+		DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
+			--no-install-recommends "${suite[@]}" "${missing[@]}"
+	) 7>"/tmp/hellodev-apt.lock" >"$build/apt.log" 2>&1 ||
+		die "installing ${missing[*]} failed; see $build/apt.log"
 }
 
 # What booting a Debian kernel in QEMU and building modules for it needs,

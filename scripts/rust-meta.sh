@@ -70,8 +70,13 @@ for p in "${want_pkgs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing ${missing[*]} in the Debian 13 chroot"
-	"$top/scripts/trixie.sh" run apt-get install -q -y --no-install-recommends \
-		--allow-downgrades "${missing[@]}" >>"$build/trixie-apt.log" 2>&1 ||
+	# One apt-get at a time on the packages every chroot shares (see
+	# trixie.sh).
+	(
+		flock 7
+		"$top/scripts/trixie.sh" run apt-get install -q -y --no-install-recommends \
+			--allow-downgrades "${missing[@]}"
+	) 7>"$cache/trixie-debs/.hellodev-lock" >>"$build/trixie-apt.log" 2>&1 ||
 		die "apt-get install ${missing[*]} failed in the chroot; see $build/trixie-apt.log"
 fi
 have_rustc=$("$top/scripts/trixie.sh" run rustc --version)
@@ -88,6 +93,10 @@ if [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
 	exit 0
 fi
 
+as_root install -d -o "$(id -u)" -g "$(id -g)" "$cache/rust-meta"
+# One build per key at a time: a second clone waits for the first's.
+exec 8>"$cache/rust-meta/.lock-$key"
+flock 8
 if [ ! -e "$tarball" ]; then
 	say "building the Rust metadata for $rel from linux-source-$series with $want_rustc (about 2 minutes; cached in $cache/rust-meta)"
 	tree=$("$top/scripts/linux-src.sh" "$series")

@@ -61,9 +61,13 @@ in_chroot() {
 }
 
 # apt_get ARGS... - apt-get in the chroot, its output in build/trixie-apt.log.
+# The downloaded packages are shared by every clone's chroot: one apt-get at
+# a time (apt's own lock on them fails rather than waits).
 apt_get() {
-	in_chroot apt-get -q -y -o APT::Keep-Downloaded-Packages=true "$@" \
-		>>"$build/trixie-apt.log" 2>&1 ||
+	(
+		flock 7
+		in_chroot apt-get -q -y -o APT::Keep-Downloaded-Packages=true "$@"
+	) 7>"$debs/.hellodev-lock" >>"$build/trixie-apt.log" 2>&1 ||
 		die "apt-get $* failed in the Debian 13 chroot; see $build/trixie-apt.log"
 }
 
@@ -76,8 +80,11 @@ setup() {
 		uri=$(mirror)
 		say "creating the Debian 13 chroot in build/trixie with debootstrap (about 30 s)"
 		rm -rf "$trixie.new"
-		as_root debootstrap --variant=minbase --cache-dir="$debs" trixie \
-			"$trixie.new" "$uri" >"$build/trixie-debootstrap.log" 2>&1 ||
+		(
+			flock 7
+			as_root debootstrap --variant=minbase --cache-dir="$debs" \
+				trixie "$trixie.new" "$uri"
+		) 7>"$debs/.hellodev-lock" >"$build/trixie-debootstrap.log" 2>&1 ||
 			die "debootstrap failed; see $build/trixie-debootstrap.log"
 		printf 'deb %s trixie-backports main\n' "$uri" |
 			as_root tee "$trixie.new/etc/apt/sources.list.d/trixie-backports.list" >/dev/null
