@@ -57,9 +57,15 @@ clean:
 demo:
 	@VARIANT=$(VARIANT) KERNEL=$(KERNEL) scripts/demo.sh
 
-# KUnit suites for the core, on UML, from a scratch copy of linux-source.
+# KUnit suites for the cores, with kunit.py from a scratch copy of
+# linux-source: CONFIGS picks some of "um x86_64-smp rust-um" (all by
+# default), FILTER some suites or cases ("hellodev_read*"), as kunit.py's
+# filter_glob does.
+CONFIGS ?=
+FILTER ?=
 kunit:
-	@scripts/kunit.sh
+	@HELLODEV_KUNIT_CONFIGS="$(CONFIGS)" HELLODEV_KUNIT_FILTER="$(FILTER)" \
+		scripts/kunit.sh
 
 # The conformance suite for every frontend, inside the booted kernel.
 vmtest:

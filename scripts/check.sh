@@ -299,11 +299,11 @@ gate_shellcheck() {
 	(cd "$1" && shellcheck -x $(git -C "$top" ls-files 'scripts/*.sh' .ci/run))
 }
 
-# gate_rust GATE DIR - scripts/rust-gates.sh GATE (fmt, docs, safety) on
+# gate_rust DIR GATE - scripts/rust-gates.sh GATE (fmt, docs, safety) on
 # every Rust file.
 gate_rust() {
 	# shellcheck disable=SC2046 # one word per file
-	(cd "$2" && "$top/scripts/rust-gates.sh" "$1" $(git -C "$top" ls-files '*.rs'))
+	(cd "$1" && "$top/scripts/rust-gates.sh" "$2" $(git -C "$top" ls-files '*.rs'))
 }
 
 # gate_build DIR RELEASE - a build from scratch for RELEASE with W=1 (and
@@ -406,11 +406,11 @@ check "kernel-doc: no warnings" gate_kdoc "$top"
 check "kernel-doc on every non-static function" gate_kdoc_cover "$top"
 check "shellcheck" gate_shellcheck "$top"
 if [ -n "$rust_rel" ]; then
-	check "rustfmt --check with the kernel's .rustfmt.toml" gate_rust fmt "$top"
+	check "rustfmt --check with the kernel's .rustfmt.toml" gate_rust "$top" fmt
 	check "Rust: a //! comment on every file, /// on every public item" \
-		gate_rust docs "$top"
+		gate_rust "$top" docs
 	check "Rust: // SAFETY: on every unsafe block, # Safety on every unsafe fn" \
-		gate_rust safety "$top"
+		gate_rust "$top" safety
 fi
 
 # Rebuild from scratch so W=1 sees every file; sparse then checks them all.

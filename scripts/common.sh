@@ -5,6 +5,8 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$top/build"
+# Every script writes there, whichever runs first in a new clone.
+mkdir -p "$build"
 # The Debian 13 chroot that builds for Debian 13's kernel (scripts/trixie.sh).
 trixie="$build/trixie"
 # Slow results kept across clones: downloaded packages, the Rust metadata.

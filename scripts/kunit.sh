@@ -13,15 +13,22 @@
 # HELLODEV_KUNIT_CONFIGS="um rust-um" runs only those, in that order. The
 # last line counts every planned config: one that did not report is a
 # failure.
+# HELLODEV_KUNIT_FILTER="suite[.case]" runs only the matching suites, as
+# kunit.py's filter_glob does.
 # Output: build/kunit/<config>/ (kunit.log is kunit.py's full output,
-# results.json its parsed results).
+# results.json its parsed results). The source trees and kunit.py's build
+# directories are in $HELLODEV_CACHE/kunit/, shared by every clone and keyed
+# by what they depend on (see run_config).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 out=$build/kunit
+# The build trees, shared by every clone (see run_config).
+kcache=$cache/kunit
 
 mkdir -p "$out"
+as_root install -d -o "$(id -u)" -g "$(id -g)" "$kcache" "$kcache/build"
 # One run at a time per build directory: two would build over each other.
 exec 9>"$out/.lock"
 if ! flock -n 9; then
@@ -114,27 +121,90 @@ summary() {
 }
 trap summary EXIT
 
-# run_config NAME TREE KUNITCONFIG HOW KUNIT_PY_ARGS... - build, boot and
-# count one kernel, from TREE; one in build/trixie/ runs in that chroot.
-run_config() {
-	local name=$1 tree=$2 kunitconfig=$3 how=$4 dir=$out/$1 log json counts rc=0
-	local passed failed skipped run=()
+# kunit_build ARGS... - kunit.py build (which configures first), for
+# run_config (whose locals it uses), into its log.
+kunit_build() {
+	"${kunit_py[@]}" build --kunitconfig="$kunitconfig" --build_dir="$dir" \
+		--jobs="$(nproc)" "$@" 2>&1 | tee -a "$log"
+	return "${PIPESTATUS[0]}"
+}
 
-	shift 4
+# build_key TREE KUNITCONFIG ARGS... - what a config's build depends on,
+# but our own files: the tree (its path names the source package's
+# version), the .kunitconfig, kunit.py's options and the compilers.
+build_key() {
+	local tree=$1 kunitconfig=$2
+
+	shift 2
+	{
+		printf '%s\n' "$tree" "$@"
+		cat "$kunitconfig"
+		"${run[@]}" gcc --version | head -n 1
+		# The chroot's Rust toolchain, for the tree that builds in it.
+		[ ${#run[@]} -eq 0 ] || "${run[@]}" sh -c 'rustc --version; bindgen --version'
+	} | sha256sum | cut -c1-16
+}
+
+# inputs_hash - our files the builds link in (link_tree), by content.
+inputs_hash() {
+	(cd "$top" && cat kunit/* kunit/.kunitconfig common/hellodev.[ch] common/hellodev.rs rust/*) |
+		sha256sum | cut -c1-16
+}
+
+# run_config NAME TREE KUNITCONFIG HOW FILTER KUNIT_PY_ARGS... - build, boot
+# and count one kernel, from TREE; a tree of 7.x builds in the Debian 13
+# chroot. The build directory lives in the cache, keyed by build_key; it is
+# trusted only with the stamp a finished build writes, which names the
+# inputs it was built from: with the same inputs the run only boots it
+# (kunit.py exec), with others it builds again (our files only, as make
+# sees), and a build that fails in a kept directory is tried once more from
+# scratch.
+run_config() {
+	local name=$1 tree=$2 kunitconfig=$3 how=$4 filter=$5 dir log json counts rc=0
+	local passed failed skipped key stamp inputs t0=$SECONDS
+	local run=() kunit_py
+
+	shift 5
 	case $tree in
-	"$build"/src/linux-source-7.*) run=("$top/scripts/trixie.sh" run) ;;
+	*/linux-source-7.*) run=("$top/scripts/trixie.sh" run) ;;
 	esac
-	log=$dir/kunit.log
-	json=$dir/results.json
-	mkdir -p "$dir"
+	key=$(build_key "$tree" "$kunitconfig" "$@")
+	dir=$kcache/build/$name-$key
+	stamp=$dir/.hellodev-built
+	inputs="$key $(inputs_hash)"
+	log=$out/$name/kunit.log
+	json=$out/$name/results.json
+	mkdir -p "$out/$name"
 	# No stale results: if this run builds nothing, it must count nothing.
 	rm -f "$json"
-	echo "kunit: $name: configuring, building and booting $how;" \
-	     "output in ${log#"$top"/}"
-	"${run[@]}" env PYTHONUNBUFFERED=1 python3 \
-		"$tree/tools/testing/kunit/kunit.py" run \
-		--kunitconfig="$kunitconfig" --build_dir="$dir" \
-		--jobs="$(nproc)" --json="$json" "$@" 2>&1 | tee "$log" || rc=$?
+	: >"$log"
+	kunit_py=("${run[@]}" env PYTHONUNBUFFERED=1 python3 "$tree/tools/testing/kunit/kunit.py")
+	if [ -d "$dir" ] && [ ! -e "$stamp" ]; then
+		echo "kunit: $name: build/${dir##*/} was left unfinished; building it from scratch"
+		rm -rf "$dir"
+	fi
+	if [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
+		echo "kunit: $name: build/${dir##*/} is built from these very inputs; booting it ($how)"
+	else
+		if [ -e "$stamp" ]; then
+			echo "kunit: $name: building our changed files in build/${dir##*/}, then booting $how"
+		else
+			echo "kunit: $name: configuring and building build/${dir##*/} from scratch (cold: minutes), then booting $how"
+		fi
+		rm -f "$stamp"
+		if ! kunit_build "$@" && [ -d "$dir" ]; then
+			echo "kunit: $name: the build failed in a kept directory; once more from scratch"
+			rm -rf "$dir"
+			kunit_build "$@" || rc=$?
+		fi
+		[ "$rc" -ne 0 ] || printf '%s\n' "$inputs" >"$stamp"
+		echo "kunit: $name: built in $((SECONDS - t0)) s"
+	fi
+	if [ "$rc" -eq 0 ]; then
+		"${kunit_py[@]}" exec --kunitconfig="$kunitconfig" --build_dir="$dir" \
+			--json="$json" "$@" ${filter:+"$filter"} 2>&1 | tee -a "$log" || rc=$?
+	fi
+	echo "kunit: $name: took $((SECONDS - t0)) s; output in ${log#"$top"/}, the build in ${dir#"$kcache"/}"
 
 	# Count the leaves of the parsed result tree. kunit.py turns a test
 	# with subtests into a group, so a parameterised case counts once per
@@ -184,22 +254,46 @@ run_config() {
 	reported+=("$name")
 }
 
+# kunit_tree SERIES - the scratch linux-source-SERIES tree kunit.py builds
+# from, in the cache (kunit.py's build directories record its path, so it
+# must be the same for every clone), locked for this run: another run waits
+# until this one ends, since our files are linked into it (link_tree).
+kunit_tree() {
+	local version tree fd
+
+	if [ "$1" = 6.1 ]; then
+		# shellcheck disable=SC2016 # dpkg-query's format fields
+		version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	else
+		# shellcheck disable=SC2016 # dpkg-query's format fields
+		version=$("$top/scripts/trixie.sh" run dpkg-query -W -f='${Version}' "linux-source-$1")
+	fi
+	exec {fd}>"$kcache/.lock-src-$1-$version"
+	if ! flock -n "$fd"; then
+		echo "kunit: waiting for another kunit run on the $1 tree" >&2
+		flock "$fd"
+	fi
+	tree=$(HELLODEV_SRC_DIR=$kcache/src-$1-$version "$top/scripts/linux-src.sh" "$1")
+	link_tree "$tree"
+	printf '%s\n' "$tree"
+}
+
+filter=${HELLODEV_KUNIT_FILTER:-}
 for config in "${planned[@]}"; do
 	case $config in
 	um | x86_64-smp)
+		# Not in $(...): the lock must stay with this shell.
 		if [ -z "${tree61:-}" ]; then
-			echo "kunit: finding the 6.1 tree (the first run extracts it)"
-			tree61=$("$top/scripts/linux-src.sh" 6.1)
-			link_tree "$tree61"
+			kunit_tree 6.1 >"$out/.tree"
+			tree61=$(cat "$out/.tree")
 		fi
 		;;&
 	um)
-		run_config um "$tree61" "$top/kunit/.kunitconfig" \
-			"UML (a cold build takes about 2 minutes)"
+		run_config um "$tree61" "$top/kunit/.kunitconfig" UML "$filter"
 		;;
 	x86_64-smp)
 		run_config x86_64-smp "$tree61" "$top/kunit/.kunitconfig" \
-			"x86_64 in QEMU, 2 vCPUs, PREEMPT (a cold build takes about 3 minutes)" \
+			"x86_64 in QEMU, 2 vCPUs, PREEMPT" "$filter" \
 			--arch=x86_64 --kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_PREEMPT=y \
 			--qemu_args="-smp 2 -accel tcg,thread=multi"
 		;;
@@ -207,11 +301,10 @@ for config in "${planned[@]}"; do
 		# The Rust suite needs the rustc Debian built 7.3 with, which
 		# need_kernel installs in the chroot with the 7.3 kernel.
 		need_kernel 7.3
-		tree73=$("$top/scripts/linux-src.sh" 7.3)
-		link_tree "$tree73"
+		kunit_tree 7.3 >"$out/.tree"
+		tree73=$(cat "$out/.tree")
 		run_config rust-um "$tree73" "$top/kunit/rust.kunitconfig" \
-			"UML with Rust, in the Debian 13 chroot (a cold build takes about 3 minutes)" \
-			'hellodev*'
+			"UML with Rust, in the Debian 13 chroot" "${filter:-hellodev*}"
 		;;
 	*)
 		die "HELLODEV_KUNIT_CONFIGS: no config '$config' (um, x86_64-smp, rust-um)"
