@@ -270,9 +270,14 @@ static void expect_param(struct __test_metadata *_metadata,
 	EXPECT_STREQ(want, buf) TH_LOG("in %s", path);
 }
 
-/* A record of the kernel log: its level and message, unescaped. */
+/*
+ * A record of the kernel log: its level, its timestamp (microseconds since
+ * boot, the kernel's local_clock() when it was logged) and its message,
+ * unescaped.
+ */
 struct kmsg_rec {
 	int level;
+	unsigned long long usec;
 	char text[512];
 };
 
@@ -317,16 +322,21 @@ static bool kmsg_is_ours(const struct kmsg *k, const char *text)
 	return has_prefix(text, k->name) || has_prefix(text, k->mod);
 }
 
-/* Parse "prio,seq,ts,flags;message\n" into @r, undoing the \xNN escapes. */
+/*
+ * Parse "prio,seq,ts,flags;message\n" into @r, undoing the \xNN escapes;
+ * ts is in microseconds.
+ */
 static bool kmsg_parse(const char *rec, struct kmsg_rec *r)
 {
 	const char *p = strchr(rec, ';');
+	unsigned long long seq;
 	size_t i = 0;
 	unsigned int c;
+	int prio;
 
-	if (!p)
+	if (!p || sscanf(rec, "%d,%llu,%llu,", &prio, &seq, &r->usec) != 3)
 		return false;
-	r->level = atoi(rec) & 7;
+	r->level = prio & 7;
 	for (p++; *p && *p != '\n' && i < sizeof(r->text) - 1; p++) {
 		if (!strncmp(p, "\\x", 2) && sscanf(p + 2, "%2x", &c) == 1) {
 			r->text[i++] = c;
@@ -1147,13 +1157,110 @@ TEST_F(frontend, concurrent_opens_count_and_log_each_number_once)
 	EXPECT_EQ(THREADS * ROUNDS, log->n);
 }
 
+/*
+ * Rate-limit windows, from the open records' own timestamps. The kernel's
+ * __ratelimit() starts a window at the first call after the last one
+ * expired (USER_LOG_INTERVAL_MS after its first call, up to a tick later)
+ * and logs that call: every window starts with a record, and ends before
+ * the first record more than the interval after it. In a window, the opens
+ * are logged in order from its first one until the burst is used: a window
+ * that starts at open a, the next one at open b (or after the last open),
+ * holds exactly the records of opens a, a+1, ... up to min(burst, b - a).
+ * A record within RATELIMIT_SLACK_US of a window's end (a tick, and the
+ * time from the check to the record's timestamp) may lie on either side.
+ */
+#define RATELIMIT_SLACK_US	100000LL
+
+/**
+ * struct rl_recs - the open records of one run, for windows_fit()
+ * @n: each record's open number, rising
+ * @usec: each record's timestamp
+ * @count: records
+ * @opens: opens made
+ */
+struct rl_recs {
+	long long n[USER_OPENS];
+	unsigned long long usec[USER_OPENS];
+	size_t count;
+	int opens;
+};
+
+/*
+ * Whether records @r onwards of @rl cut into windows as the rate limit
+ * makes them, the first starting at record @r; *@windows gets how many.
+ */
+static bool windows_fit(const struct rl_recs *rl, size_t r, int *windows)
+{
+	const long long interval = USER_LOG_INTERVAL_MS * 1000LL;
+	long long next, want;
+	size_t e;
+
+	for (e = r + 1; e <= rl->count; e++) {
+		/* Record e - 1 cannot be in a window that starts at r. */
+		if ((long long)(rl->usec[e - 1] - rl->usec[r]) >
+		    interval + RATELIMIT_SLACK_US)
+			return false;
+		/* Record e must be in it. */
+		if (e < rl->count && (long long)(rl->usec[e] - rl->usec[r]) <=
+		    interval - RATELIMIT_SLACK_US)
+			continue;
+		next = e < rl->count ? rl->n[e] : rl->opens + 1;
+		want = next - rl->n[r] < USER_LOG_BURST ? next - rl->n[r] :
+		       USER_LOG_BURST;
+		if ((long long)(e - r) == want &&
+		    rl->n[e - 1] == rl->n[r] + want - 1 &&
+		    (e == rl->count || windows_fit(rl, e, windows))) {
+			++*windows;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The open records of node @name in @log, of @opens unprivileged opens,
+ * against the rate limit; returns the windows they make, or -1.
+ */
+static int check_rate_limit(struct __test_metadata *_metadata,
+			    const struct kmsg *log, const char *name, int opens)
+{
+	struct rl_recs rl = { .count = log->n, .opens = opens };
+	int windows = 0;
+	bool rising;
+	size_t r;
+
+	EXPECT_GE(USER_OPENS, log->n) kmsg_dump(_metadata, log);
+	if (log->n > USER_OPENS || !log->n)
+		return -1;
+	for (r = 0; r < log->n; r++) {
+		rl.n[r] = opened_n(&log->rec[r], name);
+		rl.usec[r] = log->rec[r].usec;
+		rising = rl.n[r] > (r ? rl.n[r - 1] : 0) && rl.n[r] <= opens;
+		EXPECT_TRUE(rising)
+			TH_LOG("record %zu: \"%s\"", r, log->rec[r].text);
+		if (!rising)
+			return -1;
+	}
+	EXPECT_TRUE(windows_fit(&rl, 0, &windows)) {
+		TH_LOG("%zu records of %d opens: no cut into %d-ms windows",
+		       log->n, opens, USER_LOG_INTERVAL_MS);
+		TH_LOG("each logging its opens in order, up to %d, from its first:",
+		       USER_LOG_BURST);
+		for (r = 0; r < log->n; r++)
+			TH_LOG("  +%8llu us: open %lld", rl.usec[r] - rl.usec[0],
+			       rl.n[r]);
+		return -1;
+	}
+	return windows;
+}
+
 TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 {
 	const struct hd_frontend *fe = variant->fe;
 	const struct hd_node *dev = &self->dev;
 	struct kmsg *log = &self->log;
-	long long n, last = 0, start, took, windows;
-	size_t r;
+	long long start, took;
+	int windows;
 
 	ASSERT_EQ(0, mod_load_named(fe, dev->name, ""));
 	EXPECT_EQ(EACCES, open_as_user(dev->node, 1, GREETING));
@@ -1174,24 +1281,13 @@ TEST_F(frontend, unprivileged_open_follows_node_mode_and_is_rate_limited)
 	took = now_ms() - start;
 	EXPECT_EQ(USER_OPENS, read_count(dev->count));
 	kmsg_read(_metadata, log);
-	EXPECT_LE(1, log->n);
-	/*
-	 * A burst per window, a new window once one has lasted its interval:
-	 * 50 opens take a fraction of one here, but a debug kernel in a guest
-	 * starved by its host can spend longer on them (a tick of slack).
-	 */
-	windows = 1 + (took + 10) / USER_LOG_INTERVAL_MS;
-	EXPECT_GE(USER_LOG_BURST * windows, log->n)
-		TH_LOG("%zu records from %d opens in %lld ms", log->n,
-		       USER_OPENS, took);
-	for (r = 0; r < log->n; r++) {
-		n = opened_n(&log->rec[r], dev->name);
-		EXPECT_LT(last, n) TH_LOG("\"%s\"", log->rec[r].text);
-		EXPECT_GE(USER_OPENS, n);
-		last = n;
-	}
-	if (log->n)
-		EXPECT_EQ(1, opened_n(&log->rec[0], dev->name));
+	/* The first open starts the first window: it is logged. */
+	ASSERT_LE(1, log->n);
+	EXPECT_EQ(1, opened_n(&log->rec[0], dev->name))
+		TH_LOG("\"%s\"", log->rec[0].text);
+	windows = check_rate_limit(_metadata, log, dev->name, USER_OPENS);
+	TH_LOG("%zu records of %d opens in %lld ms, %d windows", log->n,
+	       USER_OPENS, took, windows);
 }
 
 TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
