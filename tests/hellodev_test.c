@@ -22,6 +22,7 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1311,6 +1312,152 @@ TEST_F(frontend, seed_session_reads_the_crab_greeting_three_times)
 	kmsg_forget(_metadata, log, NULL);
 	unload(_metadata, fe);
 	expect_one_record(_metadata, log, SEED_NAME, "(exit)", -1);
+}
+
+/*
+ * A node name another driver owns in /dev. devtmpfs keeps the node it made
+ * first (by design; the driver does not look up /dev paths): a misc, cdev
+ * or Rust module loaded as name=null loads, and its log says /dev/null,
+ * but /dev/null stays the mem driver's (1:3, reads nothing). The module's
+ * device is reached by a node made with mknod for the number its sysfs dev
+ * attribute gives, and unloading it leaves the mem driver's node alone.
+ */
+#define NULL_MAJOR	1
+#define NULL_MINOR	3
+
+FIXTURE(taken_node) {
+	struct hd_node dev;
+	struct kmsg log;
+	char mknod_path[PATH_MAX];
+};
+
+FIXTURE_VARIANT(taken_node) {
+	const struct hd_frontend *fe;
+};
+
+FIXTURE_VARIANT_ADD(taken_node, misc) {
+	.fe = &fe_misc,
+};
+
+FIXTURE_VARIANT_ADD(taken_node, cdev) {
+	.fe = &fe_cdev,
+};
+
+FIXTURE_VARIANT_ADD(taken_node, rust) {
+	.fe = &fe_rust,
+};
+
+FIXTURE_SETUP(taken_node)
+{
+	setup_node(_metadata, variant->fe, 'n', variant->fe->tag, &self->dev,
+		   &self->log);
+	snprintf(self->mknod_path, sizeof(self->mknod_path),
+		 "/hd_mknod_%s", variant->fe->tag);
+	unlink(self->mknod_path);
+}
+
+FIXTURE_TEARDOWN(taken_node)
+{
+	int err = mod_unload(variant->fe->mod);
+
+	if (_metadata->passed)
+		EXPECT_TRUE(!err || err == -ENOENT)
+			TH_LOG("unload %s: %s", variant->fe->mod,
+			       strerror(-err));
+	unlink(self->mknod_path);
+	kmsg_close(&self->log);
+}
+
+/* The device number in the sysfs dev attribute of @fe's node @name, or 0. */
+static dev_t sysfs_devt(const struct hd_frontend *fe, const char *name)
+{
+	char path[PATH_MAX], buf[32];
+	unsigned int ma, mi;
+
+	fmt_path(path, fe->dev_fmt, name);
+	if (read_file(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return 0;
+	return makedev(ma, mi);
+}
+
+/*
+ * Whether @path is a character device node of @devt that reads @want,
+ * saying why not.
+ */
+static bool node_is(struct __test_metadata *_metadata, const char *path,
+		    dev_t devt, const char *want)
+{
+	char buf[64];
+	struct stat st;
+	ssize_t n;
+
+	if (stat(path, &st) || !S_ISCHR(st.st_mode) || st.st_rdev != devt) {
+		TH_LOG("%s is not a node of %u:%u", path, major(devt),
+		       minor(devt));
+		return false;
+	}
+	n = read_file(path, buf, sizeof(buf));
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, n)) {
+		TH_LOG("%s reads %zd bytes, not \"%s\"", path, n, want);
+		return false;
+	}
+	return true;
+}
+
+TEST_F(taken_node, name_of_another_drivers_node_loads_and_leaves_it_alone)
+{
+	const struct hd_frontend *fe = variant->fe;
+	const dev_t null = makedev(NULL_MAJOR, NULL_MINOR);
+	char entry[PATH_MAX], count[PATH_MAX];
+	dev_t ours;
+	int i, err;
+
+	ASSERT_TRUE(node_is(_metadata, "/dev/null", null, ""));
+	/*
+	 * What the checks below tell apart: with a name of its own, the
+	 * module's node is of its number and reads the greeting, and is not
+	 * what /dev/null is.
+	 */
+	ASSERT_EQ(0, mod_load_named(fe, self->dev.name, ""));
+	ours = sysfs_devt(fe, self->dev.name);
+	ASSERT_NE(0, ours);
+	EXPECT_TRUE(node_is(_metadata, self->dev.node, ours, GREETING));
+	EXPECT_FALSE(node_is(_metadata, self->dev.node, null, ""));
+	unload(_metadata, fe);
+
+	use_name(&self->dev, fe, "null");
+	fmt_path(entry, fe->entry_fmt, "null");
+	fmt_path(count, fe->count_fmt, "null");
+	for (i = 0; i < 2; i++) {
+		kmsg_forget(_metadata, &self->log, "null");
+		err = mod_load_named(fe, "null", "");
+		ASSERT_EQ(0, err) TH_LOG("load %d as null: %s", i + 1,
+					 strerror(-err));
+		expect_one_record(_metadata, &self->log, "null", "/dev/null",
+				  -1);
+		/* /dev/null is still the mem driver's. */
+		EXPECT_TRUE(node_is(_metadata, "/dev/null", null, ""));
+		expect_exists(_metadata, entry, true);
+		ours = sysfs_devt(fe, "null");
+		ASSERT_NE(0, ours) TH_LOG("no dev attribute in %s", entry);
+		EXPECT_NE(null, ours);
+		EXPECT_EQ(0, read_count(count));
+		/* The module's device, through a node of its own number. */
+		ASSERT_EQ(0, mknod(self->mknod_path, S_IFCHR | 0400, ours))
+			TH_LOG("mknod %s: %s", self->mknod_path,
+			       strerror(errno));
+		EXPECT_TRUE(node_is(_metadata, self->mknod_path, ours,
+				    GREETING));
+		EXPECT_EQ(1, read_count(count));
+		ASSERT_EQ(0, unlink(self->mknod_path));
+		unload(_metadata, fe);
+		/* devtmpfs removes only a node of its number: none. */
+		EXPECT_TRUE(node_is(_metadata, "/dev/null", null, ""));
+		expect_exists(_metadata, entry, false);
+		if (fe->proc_devices)
+			EXPECT_FALSE(in_proc_devices("null"));
+	}
 }
 
 /*
