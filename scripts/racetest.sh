@@ -36,7 +36,8 @@ bad=$(sed -n "s/^bad='\(.*\)'\$/\1/p" "$top/scripts/vm.sh")
 # within it (another CPU's lines) are given back to the log; a second
 # "cut here" before the end means another report, and then neither goes.
 warn_filter() {
-	awk -v countfile="$1" '
+	awk -v countfile="$1" \
+		-v proxy='(open_proxy_open|full_proxy_open|full_proxy_open_regular|full_proxy_open_short)\+0x[0-9a-f]+/0x[0-9a-f]+' '
 	function strip(l) {
 		sub(/^\[ *[0-9]+\.[0-9]+\] /, "", l)
 		return l
@@ -56,12 +57,16 @@ warn_filter() {
 			l = strip(held[i])
 			if (l == "debugfs file owner did not clean up at exit: greeting") {
 				msg++
-			} else if (l ~ /^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs\/debugfs\/file\.c:[0-9]+ (open_proxy_open|full_proxy_open[a-z_]*)\+0x[0-9a-f]+\/0x[0-9a-f]+$/) {
+			} else if (l ~ ("^WARNING: CPU: [0-9]+ PID: [0-9]+ at fs/debugfs/file\\.c:[0-9]+ " proxy "$") ||
+				   l ~ ("^WARNING: fs/debugfs/file\\.c:[0-9]+ at " proxy ", CPU#[0-9]+: hellodev_race/[0-9]+$")) {
+				# 6.1 and 6.12 say "WARNING: CPU: C PID: P at
+				# FILE:LINE FN+OFF/SIZE", 7.3 "WARNING:
+				# FILE:LINE at FN+OFF/SIZE, CPU#C: COMM/PID".
 				warn++
 				fn = l
-				sub(/^.* at fs\/debugfs\/file\.c:[0-9]+ /, "", fn)
+				sub(/^.* at (fs\/debugfs\/file\.c:[0-9]+ )?/, "", fn)
 				sub(/\+.*/, "", fn)
-			} else if (l ~ /^RIP: 0010:(open_proxy_open|full_proxy_open[a-z_]*)\+0x[0-9a-f]+\/0x[0-9a-f]+$/) {
+			} else if (l ~ ("^RIP: 0010:" proxy "$")) {
 				rip++
 				s = l
 				sub(/^RIP: 0010:/, "", s)
@@ -226,6 +231,15 @@ LOG
 	}
 	try "the WARN" 1 0 "$warn"
 	try "the WARN twice" 2 0 "$warn"$'\n'"$warn"
+	# As 7.3 says it: its WARNING line, a UID in the CPU line, the taints
+	# named, full_proxy_open() split in two.
+	warn73=$(sed -e 's/^\(\[[ 0-9.]*\] \)WARNING: CPU: \([0-9]*\) PID: \([0-9]*\) at \([^ ]*\) \(.*\)$/\1WARNING: \4 at \5, CPU#\2: hellodev_race\/\3/' \
+		-e 's/^\(\[[ 0-9.]*\] CPU: [0-9]*\) PID:/\1 UID: 0 PID:/' \
+		-e 's/full_proxy_open/full_proxy_open_regular/' \
+		-e '/ Hardware name: /i [  170.031500] Tainted: [W]=WARN, [O]=OOT_MODULE, [E]=UNSIGNED_MODULE' <<<"$warn")
+	try "the WARN, as 7.3 says it" 1 0 "$warn73"
+	try "7.3's WARN in another task" 0 2 "${warn73/CPU#0: hellodev_race/CPU#0: cat}"
+	try "7.3's WARN in another file" 0 2 "${warn73/fs\/debugfs\/file.c/fs\/debugfs\/inode.c}"
 	try "another CPU's line within it" 1 0 \
 		"$(sed '20a [  170.038000] hdr_debugfs: Opened the file 7 times' <<<"$warn")"
 	try "a BUG line within it" 1 1 \
@@ -250,7 +264,7 @@ LOG
 	return "$rc"
 }
 warn_filter_ok || die "the debugfs WARN filter takes what it must not, or misses the WARN"
-say "the debugfs WARN filter takes exactly the WARN's reports (14 cases)"
+say "the debugfs WARN filter takes exactly the WARN's reports (17 cases)"
 
 series=${KERNEL:-6.1}
 cycles=${HELLODEV_RACE_CYCLES:-200}
