@@ -207,6 +207,32 @@ build_modules() {
 	printf '%s\n' "$build/kmod/$rel"
 }
 
+# The kernel log lines that fail a guest's run (vm.sh's log gate, and
+# racetest.sh's after it takes out the debugfs WARN). RCU stalls: "rcu:
+# INFO: rcu_preempt detected stalls on CPUs/tasks:", "self-detected stall
+# on CPU", "rcu_preempt kthread starved for".
+# shellcheck disable=SC2034 # used by the scripts that source this file
+LOG_BAD='WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic|KASAN:|UBSAN:|kmemleak:|ODEBUG:|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|hung_task|unreferenced object|detected stall|kthread starved'
+
+# log_whole OUT - a line for each reason the log gate cannot trust the
+# guest log in OUT (vm.sh's OUT: result.txt, dmesg.log): no taint printed,
+# records the kernel overwrote (its oldest record left is not its first,
+# seq 0), or a dmesg.log that does not start with the kernel's first line
+# (busybox's dmesg reads at most 16 MiB). Prints nothing for a whole log.
+log_whole() {
+	local taint first
+
+	taint=$(sed -n 's/^@@hellodev-taint //p' "$1/result.txt")
+	first=$(sed -n 's/^@@hellodev-kmsg-first //p' "$1/result.txt")
+	[[ $taint =~ ^[0-9]+$ ]] ||
+		echo "the guest reported no taint (got '$taint'): /proc/sys/kernel/tainted could not be read"
+	if ! [[ $first =~ ^[0-9]+,0, ]]; then
+		echo "the kernel log lost its oldest records (first record left: '${first:0:60}'): the guest logged more than log_buf_len holds, so the gate cannot see them all"
+	elif ! head -n 1 "$1/dmesg.log" | grep -q 'Linux version'; then
+		echo "dmesg did not read back to the kernel's first line (it reads at most 16 MiB): the gate cannot see the whole log"
+	fi
+}
+
 # ktap_summary NAME FILE [pass|fail] - print "NAME: N passed, N failed,
 # N skipped" for the top-level results of a KTAP/TAP file, plus one check
 # passed or failed by the caller (the guest log gate); a plan that was not

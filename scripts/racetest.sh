@@ -20,10 +20,6 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-# The problem patterns of vm.sh's log gate, taken from it, so that both
-# gates look for the same.
-bad=$(sed -n "s/^bad='\(.*\)'\$/\1/p" "$top/scripts/vm.sh")
-[ -n "$bad" ] || die "no problem patterns (bad='...') found in scripts/vm.sh"
 
 # warn_filter COUNT - print the kernel log on stdin less each whole report
 # of the debugfs WARN, from its "cut here" to its "end trace" line, and
@@ -155,7 +151,7 @@ log_gate() {
 	warns=0
 	for f in dmesg console; do
 		left+=$(tr -d '\r' <"$1/$f.log" | warn_filter "$1/$f.warns" |
-			grep -E "$bad" || true)$'\n'
+			grep -E "$LOG_BAD" || true)$'\n'
 		n=$(cat "$1/$f.warns")
 		[ "$f" != dmesg ] || warns=$n
 	done
@@ -164,9 +160,11 @@ log_gate() {
 		flags=$((flags | 512))
 		allowed="O, E and W"
 	fi
+	# A log the gate cannot see whole, as vm.sh says.
+	left+=$(log_whole "$1")$'\n'
 	taint=$(sed -n 's/^@@hellodev-taint //p' "$1/result.txt")
-	if [ -z "$taint" ] || [ $((taint & ~flags)) -ne 0 ]; then
-		left+="kernel taint ${taint:-unknown} has flags other than $allowed"
+	if [[ $taint =~ ^[0-9]+$ ]] && [ $((taint & ~flags)) -ne 0 ]; then
+		left+="kernel taint $taint has flags other than $allowed"
 	fi
 	problems=$(printf '%s' "$left" | sed '/^$/d' | sort -u)
 }
@@ -235,7 +233,7 @@ LOG
 	try() {
 		local left
 
-		left=$(printf '%s\n' "$4" | warn_filter "$dir/n" | grep -cE "$bad" || true)
+		left=$(printf '%s\n' "$4" | warn_filter "$dir/n" | grep -cE "$LOG_BAD" || true)
 		n=$(cat "$dir/n")
 		if [ "$n" -ne "$2" ] || [ "$left" -ne "$3" ]; then
 			say "warn_filter, $1: took $n reports (not $2), left $left problem lines (not $3)"
