@@ -104,42 +104,6 @@ fn name_char_ok(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.'
 }
 
-/// Writes `bytes` into `out` as the kernel's `%*pE` does: printable bytes as
-/// they are, `\n \r \t \v \f \a \e` and NUL by name, others in octal.
-/// Returns the bytes written, or `None` if `out` is too small.
-fn escape(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
-    let mut n = 0;
-    for &c in bytes {
-        // The kernel's isprint(): ASCII 0x20..0x7e and Latin-1 0xa0..0xff.
-        let named = match c {
-            b'\n' => Some(b'n'),
-            b'\r' => Some(b'r'),
-            b'\t' => Some(b't'),
-            0x0b => Some(b'v'),
-            0x0c => Some(b'f'),
-            0x07 => Some(b'a'),
-            0x1b => Some(b'e'),
-            0 => Some(b'0'),
-            _ => None,
-        };
-        let esc: &[u8] = if (0x20..0x7f).contains(&c) || c >= 0xa0 {
-            &[c]
-        } else if let Some(to) = named {
-            &[b'\\', to]
-        } else {
-            &[
-                b'\\',
-                b'0' + (c >> 6),
-                b'0' + ((c >> 3) & 7),
-                b'0' + (c & 7),
-            ]
-        };
-        out.get_mut(n..n + esc.len())?.copy_from_slice(esc);
-        n += esc.len();
-    }
-    Some(n)
-}
-
 /// Checks a node name; `modname` prefixes the message when it is bad.
 fn check_name(name: &CStr, modname: &CStr) -> Result {
     let bytes = name.to_bytes();
@@ -158,17 +122,13 @@ fn check_name(name: &CStr, modname: &CStr) -> Result {
     if bytes.iter().all(|&c| name_char_ok(c)) && bytes[0] != b'.' {
         return Ok(());
     }
-    // The name as C's "%*pE" shows it, which may not be UTF-8: as bytes.
-    const HEAD: &[u8] = b"name \"";
-    const TAIL: &[u8] =
-        b"\" is not allowed; use only A-Z a-z 0-9 _ - . and do not start with '.'\n\0";
-    let mut msg = [0u8; HEAD.len() + 4 * NAME_MAX + TAIL.len()];
-    msg[..HEAD.len()].copy_from_slice(HEAD);
-    let n = HEAD.len()
-        + escape(bytes, &mut msg[HEAD.len()..HEAD.len() + 4 * NAME_MAX]).ok_or(EINVAL)?;
-    msg[n..n + TAIL.len()].copy_from_slice(TAIL);
-    let msg = CStr::from_bytes_with_nul(&msg[..n + TAIL.len()]).map_err(|_| EINVAL)?;
-    print::print_err_bytes(modname, msg);
+    // The name as C's "%*pE" shows it, by the kernel's own "%*pE".
+    print::err_escaped(
+        modname,
+        c"name \"",
+        bytes,
+        c"\" is not allowed; use only A-Z a-z 0-9 _ - . and do not start with '.'\n",
+    );
     Err(EINVAL)
 }
 
@@ -765,15 +725,5 @@ mod tests {
         assert_eq!(hd.open_count(), opens + u64::from(LOG_BURST) + 1);
         assert_eq!(limit_counts(&hd), (LOG_BURST, 1, true));
         Ok(())
-    }
-
-    #[test]
-    fn escape_is_the_kernels_percent_p_e() {
-        let mut out = [0u8; 64];
-        let n = escape(b"a\nb\x07\x1b\0\x7f\x80\x9f\xa0\xe9\"\\ z", &mut out);
-        assert_eq!(n, Some(28));
-        assert!(out[..28] == *b"a\\nb\\a\\e\\0\\177\\200\\237\xa0\xe9\"\\ z");
-        // Too small an output is refused, not overrun.
-        assert_eq!(escape(b"\x01", &mut out[..3]), None);
     }
 }

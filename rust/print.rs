@@ -7,8 +7,10 @@
 //! sets, as the C core does with `pr_info("%s: ...", hd->name)`. 7.3 has
 //! what it takes, `kernel::print::call_printk()`, but hidden and `unsafe`,
 //! and it formats only through `%pA`, which cannot print bytes that are not
-//! UTF-8. Upstream this would be a `prefix:` argument of the `pr_*!`
-//! macros.
+//! UTF-8, which C's `%*pE` of a bad name prints: [`err_escaped`] calls
+//! `_printk()` with `%*pE` itself. Upstream this would be a `prefix:`
+//! argument of the `pr_*!` macros, and a byte-string argument escaped as
+//! `%*pE` does.
 
 use kernel::{
     bindings,
@@ -40,17 +42,25 @@ pub(crate) fn print(level: Level, prefix: &CStr, args: fmt::Arguments<'_>) {
     unsafe { call_printk(format, prefix.to_bytes_with_nul(), args) };
 }
 
-/// Prints `<prefix>: <message>` at `KERN_ERR`, `message` byte for byte
-/// (it may hold bytes that are not UTF-8) and ending in a newline.
-pub(crate) fn print_err_bytes(prefix: &CStr, message: &CStr) {
-    const FORMAT: &CStr = c"\x013%s: %s";
-    // SAFETY: `FORMAT` takes two C strings, and `prefix` and `message` are
-    // valid, null-terminated C strings for the whole call.
+/// Prints `<prefix>: <head><bytes><tail>` at `KERN_ERR`, `bytes` escaped by
+/// the kernel's own `%*pE`, as C's `pr_err("%s: ...%*pE...", ...)` shows
+/// them (they need not be UTF-8); `tail` ends in a newline.
+pub(crate) fn err_escaped(prefix: &CStr, head: &CStr, bytes: &[u8], tail: &CStr) {
+    const FORMAT: &CStr = c"\x013%s: %s%*pE%s";
+    // `%*pE` reads as many bytes as its `int` says: never more than `bytes`.
+    let len = c_int::try_from(bytes.len()).unwrap_or(c_int::MAX);
+    // SAFETY: `FORMAT` takes a C string, a C string, an `int` and a pointer
+    // to that many bytes, and a C string: `prefix`, `head` and `tail` are
+    // valid, null-terminated C strings, and `bytes` holds at least `len`
+    // bytes, all of them for the whole call.
     unsafe {
         bindings::_printk(
             FORMAT.as_char_ptr(),
             prefix.as_char_ptr(),
-            message.as_char_ptr(),
+            head.as_char_ptr(),
+            len,
+            bytes.as_ptr(),
+            tail.as_char_ptr(),
         )
     };
 }

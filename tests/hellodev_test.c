@@ -1019,6 +1019,13 @@ TEST_F(frontend, bad_name_is_refused_cleanly)
 		{ "hidden name", "name=.hidden", ".hidden", mod, ".hidden",
 		  EINVAL },
 		{ "name ..", "name=..", "..", mod, "name", EINVAL },
+		/* Shown as C's "%*pE" shows it, byte for byte, in each twin. */
+		{ "name with control and Latin-1 bytes",
+		  "name=a\001\177b\351", "a\001\177b\351", mod,
+		  "name \"a\\001\\177b\351\" is not allowed; use only A-Z a-z 0-9 _ - . and do not start with '.'",
+		  EINVAL },
+		{ "quoted name with a newline and a tab", "name=\"a\n\tb\"",
+		  "a\n\tb", mod, "name \"a\\n\\tb\" is not allowed; use", EINVAL },
 	};
 	size_t i;
 
