@@ -7,7 +7,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KREL = $(shell sed -n 's/.*"\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 OUT = build/kmod/$(KREL)
 SRCS := Kbuild $(wildcard common/*.[ch] common/*.rs variants/*.[ch] \
-	variants/*.rs rust/*.rs)
+	variants/*.rs rust/*.rs rust/*.[ch])
 # Why the Rust twin cannot be built for $(KDIR), if it cannot.
 NO_RUST = $(strip $(if $(shell grep -sx CONFIG_RUST=y \
 	$(KDIR)/include/config/auto.conf),$(if $(wildcard \

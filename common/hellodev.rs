@@ -8,27 +8,21 @@
 use crate::kernel_ext::{
     cred,
     fs,
-    print, //
+    print,
+    ratelimit::RateLimit, //
 };
 #[cfg(hellodev_uread)]
 use crate::uaccess::UserBuf;
 use kernel::{
     fs::File,
     iov::IovIterDest,
-    new_spinlock,
     prelude::*,
     sync::{
         atomic::{
             Atomic,
             Relaxed, //
         },
-        Arc,
-        SpinLock, //
-    },
-    time::{
-        Delta,
-        Instant,
-        Monotonic, //
+        Arc, //
     }, //
 };
 
@@ -41,41 +35,9 @@ pub(crate) const DEFAULT_GREETING: &CStr = c"Hello from C";
 /// Node permissions: read bits only, root-only unless widened.
 pub(crate) const DEFAULT_MODE: u16 = 0o400;
 
-/// Lines an unprivileged opener may log per [`LOG_INTERVAL`]: the kernel's
-/// `DEFAULT_RATELIMIT_BURST`.
-const LOG_BURST: u32 = 10;
-/// The rate limit's window: the kernel's `DEFAULT_RATELIMIT_INTERVAL`.
-const LOG_INTERVAL: Delta = Delta::from_secs(5);
-
-/// The rate limit on open lines caused by unprivileged openers: at most
-/// [`LOG_BURST`] in a window of [`LOG_INTERVAL`] that starts with the first
-/// line, as the kernel's `__ratelimit()` counts.
-struct LogLimit {
-    /// Start of the current window, once a line was asked for.
-    begin: Option<Instant<Monotonic>>,
-    /// Lines let through in the current window.
-    printed: u32,
-    /// Lines left out, in all.
-    missed: u32,
-}
-
-impl LogLimit {
-    /// Returns whether one more line may be logged now, and counts it.
-    fn allow(&mut self) -> bool {
-        let now = Instant::<Monotonic>::now();
-        if !matches!(self.begin, Some(begin) if now - begin <= LOG_INTERVAL) {
-            self.begin = Some(now);
-            self.printed = 0;
-        }
-        if self.printed < LOG_BURST {
-            self.printed += 1;
-            true
-        } else {
-            self.missed += 1;
-            false
-        }
-    }
-}
+/// The C function whose `__ratelimit()` the open lines' limit twins: the
+/// kernel names it in a "callbacks suppressed" line.
+const LOG_LIMIT_FUNC: &CStr = c"hellodev_count_open";
 
 /// One greeting device, whatever API exposes it.
 ///
@@ -90,9 +52,10 @@ pub(crate) struct Hellodev {
     log_opens: bool,
     /// Number of opens so far.
     opens: Atomic<u64>,
-    /// Rate limit for open lines caused by unprivileged openers.
+    /// Rate limit for open lines caused by unprivileged openers: the
+    /// kernel's, set up as the C core's.
     #[pin]
-    log_limit: SpinLock<LogLimit>,
+    log_limit: RateLimit,
     /// Bytes in `text`.
     len: usize,
     /// The greeting followed by one newline; no NUL byte.
@@ -181,11 +144,7 @@ impl Hellodev {
             name,
             log_opens,
             opens: Atomic::new(0),
-            log_limit <- new_spinlock!(LogLimit {
-                begin: None,
-                printed: 0,
-                missed: 0,
-            }),
+            log_limit <- RateLimit::new(),
             len: greeting.len() + 1,
             text <- pin_init::init_zeroed(),
         }? Error)
@@ -231,7 +190,7 @@ impl Hellodev {
     /// Returns this open's number, counting from 1.
     pub(crate) fn count_open(&self, privileged: bool) -> u64 {
         let n = self.opens.fetch_add(1, Relaxed) + 1;
-        if self.log_opens && (privileged || self.log_limit.lock().allow()) {
+        if self.log_opens && (privileged || self.log_limit.allow(LOG_LIMIT_FUNC)) {
             print::info!(self.name, "Opened the file {n} times\n");
         }
         n
@@ -305,6 +264,7 @@ impl Hellodev {
 #[kunit_tests(hellodev_rust)]
 mod tests {
     use super::*;
+    use crate::kernel_ext::ratelimit;
     use kernel::kunit;
 
     /// What `Hellodev::new()` gets as its module name: the node name by default.
@@ -661,10 +621,13 @@ mod tests {
         Ok(())
     }
 
-    /// The rate limit's counts: lines let through in the window, left out.
-    fn limit_counts(hd: &Hellodev) -> (u32, u32, bool) {
-        let limit = hd.log_limit.lock();
-        (limit.printed, limit.missed, limit.begin.is_some())
+    /// Lines the rate limit lets through per window.
+    const BURST: u32 = ratelimit::DEFAULT_BURST;
+
+    /// The rate limit's counts: lines the window still lets through (0
+    /// before the first), lines left out.
+    fn limit_counts(hd: &Hellodev) -> (i32, i32) {
+        (hd.log_limit.left(), hd.log_limit.missed())
     }
 
     #[test]
@@ -681,49 +644,71 @@ mod tests {
     #[test]
     fn count_open_without_log_changes_only_count() -> Result {
         let hd = new_hellodev(false)?;
-        for i in 0..3 * LOG_BURST {
+        for i in 0..3 * BURST {
             hd.count_open(i & 1 == 1);
         }
-        assert_eq!(hd.open_count(), u64::from(3 * LOG_BURST));
-        assert_eq!(limit_counts(&hd), (0, 0, false));
+        assert_eq!(hd.open_count(), u64::from(3 * BURST));
+        // Had the limit been asked 30 times: (0, 20).
+        assert_eq!(limit_counts(&hd), (0, 0));
         Ok(())
     }
 
     #[test]
     fn count_open_rate_limits_unprivileged() -> Result {
         let hd = new_hellodev(true)?;
-        let opens = u64::from(LOG_BURST) + 15;
+        let opens = u64::from(BURST) + 15;
         for i in 1..=opens {
             assert_eq!(hd.count_open(false), i);
         }
         assert_eq!(hd.open_count(), opens);
-        assert_eq!(limit_counts(&hd), (LOG_BURST, 15, true));
+        assert_eq!(limit_counts(&hd), (0, 15));
 
         // Privileged opens are all logged and leave the limit alone.
         for i in 1..=5 {
             assert_eq!(hd.count_open(true), opens + i);
         }
         assert_eq!(hd.open_count(), opens + 5);
-        assert_eq!(limit_counts(&hd), (LOG_BURST, 15, true));
+        assert_eq!(limit_counts(&hd), (0, 15));
         Ok(())
     }
 
     #[test]
     fn count_open_never_limits_privileged() -> Result {
         let hd = new_hellodev(true)?;
-        let opens = 2 * u64::from(LOG_BURST);
+        let opens = 2 * u64::from(BURST);
         for i in 1..=opens {
             assert_eq!(hd.count_open(true), i);
         }
         assert_eq!(hd.open_count(), opens);
-        assert_eq!(limit_counts(&hd), (0, 0, false));
+        assert_eq!(limit_counts(&hd), (0, 0));
 
         // ... so the whole burst is still there for unprivileged ones.
-        for _ in 0..=LOG_BURST {
+        hd.count_open(false);
+        assert_eq!(limit_counts(&hd), (BURST as i32 - 1, 0));
+        for _ in 0..BURST {
             hd.count_open(false);
         }
-        assert_eq!(hd.open_count(), opens + u64::from(LOG_BURST) + 1);
-        assert_eq!(limit_counts(&hd), (LOG_BURST, 1, true));
+        assert_eq!(hd.open_count(), opens + u64::from(BURST) + 1);
+        assert_eq!(limit_counts(&hd), (0, 1));
+        Ok(())
+    }
+
+    /// Opens left out past the largest count are opens like the others: the
+    /// count is the kernel's `int`, which wraps as an `atomic_t` does. (The
+    /// core's own `u32` count panicked there, inside `misc_open()`.)
+    #[test]
+    fn count_open_past_the_largest_missed_count() -> Result {
+        let hd = new_hellodev(true)?;
+        for _ in 0..BURST {
+            hd.count_open(false);
+        }
+        assert_eq!(limit_counts(&hd), (0, 0));
+        hd.log_limit.set_missed(i32::MAX - 1);
+        for i in 1..=4u64 {
+            assert_eq!(hd.count_open(false), u64::from(BURST) + i);
+        }
+        assert_eq!(hd.open_count(), u64::from(BURST) + 4);
+        assert_eq!(limit_counts(&hd), (0, (i32::MAX - 1).wrapping_add(4)));
         Ok(())
     }
 }

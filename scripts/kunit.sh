@@ -41,9 +41,9 @@ need_pkgs linux-source-6.1 python3 gcc make flex bison bc libelf-dev \
 
 # link_tree TREE - make TREE build our suites. Our files go into it as
 # symlinks, so the build always sees the working copy: the C suite's flat
-# in drivers/misc/hellodev/, the Rust one's in kunit/, common/ and rust/
-# there, where its #[path]s find them as in this tree. Only
-# drivers/misc/{Kconfig,Makefile} are edited, once.
+# in drivers/misc/hellodev/, the Rust one's (with the C helper rust/ calls)
+# in kunit/, common/ and rust/ there, where its #[path]s find them as in
+# this tree. Only drivers/misc/{Kconfig,Makefile} are edited, once.
 link_tree() {
 	local tree=$1 dir=$1/drivers/misc/hellodev f kconfig makefile tmp
 	local source_line='source "drivers/misc/hellodev/Kconfig"'
@@ -55,7 +55,8 @@ link_tree() {
 		 common/hellodev.c common/hellodev.h; do
 		ln -sfn "$top/$f" "$dir/${f##*/}"
 	done
-	for f in kunit/hellodev_rust_kunit.rs common/hellodev.rs rust/*.rs; do
+	for f in kunit/hellodev_rust_kunit.rs common/hellodev.rs rust/*.rs \
+		 rust/*.[ch]; do
 		ln -sfn "$top/$f" "$dir/$f"
 	done
 
