@@ -189,7 +189,8 @@ impl Hellodev {
     ///
     /// Returns this open's number, counting from 1.
     pub(crate) fn count_open(&self, privileged: bool) -> u64 {
-        let n = self.opens.fetch_add(1, Relaxed) + 1;
+        // As C's `atomic64_inc_return()`: after `u64::MAX` comes 0.
+        let n = self.opens.fetch_add(1, Relaxed).wrapping_add(1);
         if self.log_opens && (privileged || self.log_limit.allow(LOG_LIMIT_FUNC)) {
             print::info!(self.name, "Opened the file {n} times\n");
         }
@@ -638,6 +639,19 @@ mod tests {
             assert_eq!(hd.count_open(i & 1 == 1), i);
             assert_eq!(hd.open_count(), i);
         }
+        Ok(())
+    }
+
+    /// After the largest number comes 0, as after C's `atomic64_inc_return()`
+    /// of the same bits: no overflow panic.
+    #[test]
+    fn count_open_wraps_after_the_largest_number() -> Result {
+        let hd = new_hellodev(true)?;
+        hd.opens.store(u64::MAX - 1, Relaxed);
+        assert_eq!(hd.count_open(true), u64::MAX);
+        assert_eq!(hd.count_open(true), 0);
+        assert_eq!(hd.count_open(false), 1);
+        assert_eq!(hd.open_count(), 1);
         Ok(())
     }
 
