@@ -310,10 +310,8 @@ ok_checks=$((ok_checks + 1))
 boot() {
 	local dir=$out/$1 rc=0 gate=pass
 
-	# The gate fails a log the kernel overwrote (vm.sh): room for what the
-	# fault sweep's injected faults and the debug options log.
 	"$top/scripts/vm.sh" -k "$rel" -i "$image" -s "$dir/stage" -o "$dir" \
-		-t 5400 -b "$benign" -a "log_buf_len=128M ${2:-}" 2>"$dir/vm.err" || rc=$?
+		-t 5400 -B 1800 -b "$benign" -a "${2:-}" 2>"$dir/vm.err" || rc=$?
 	# 3: the kernel reported problems; 4: the guest did not finish; no end
 	# marker: vm.sh stopped before or without the guest (QEMU never ran).
 	# Other failures are the tests', which their KTAP reports.
