@@ -49,10 +49,9 @@ pub(crate) fn err_escaped(prefix: &CStr, head: &CStr, bytes: &[u8], tail: &CStr)
     const FORMAT: &CStr = c"\x013%s: %s%*pE%s";
     // `%*pE` reads as many bytes as its `int` says: never more than `bytes`.
     let len = c_int::try_from(bytes.len()).unwrap_or(c_int::MAX);
-    // SAFETY: `FORMAT` takes a C string, a C string, an `int` and a pointer
-    // to that many bytes, and a C string: `prefix`, `head` and `tail` are
-    // valid, null-terminated C strings, and `bytes` holds at least `len`
-    // bytes, all of them for the whole call.
+    // SAFETY: `FORMAT` takes C strings `prefix`, `head` and `tail` (valid and
+    // null-terminated) and `len` bytes at `bytes`, which holds at least that
+    // many; all of them live for the whole call.
     unsafe {
         bindings::_printk(
             FORMAT.as_char_ptr(),
