@@ -359,6 +359,32 @@ gate_rejects() {
 	}
 }
 
+# brief_failures FILE - check-debug's failures.txt, each line "BOOT: ...":
+# per boot, every line of its first two failures (a "not ok" line or a log
+# gate's report and the lines under it), then one line naming the others.
+brief_failures() {
+	awk '
+		{
+			boot = $1
+			sub(/:$/, "", boot)
+			head = ($2 == "not" && $3 == "ok") || / the log gate failed /
+			if (head)
+				seen[boot]++
+			if (seen[boot] <= 2) {
+				print
+			} else if (head) {
+				if (!(boot in more))
+					order[++nb] = boot
+				more[boot] = more[boot] " " ($2 == "not" ? $5 : "log-gate")
+				count[boot]++
+			}
+		}
+		END {
+			for (i = 1; i <= nb; i++)
+				printf "%s: %d more failed:%s\n", order[i], count[order[i]], more[order[i]]
+		}' "$1"
+}
+
 mkdir -p "$build"
 start=$(date +%s)
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 sparse shellcheck bc flex bison \
@@ -543,9 +569,11 @@ say "waiting for check-debug"
 debug_rc=0
 wait "$debug_pid" || debug_rc=$?
 # What failed there and why, as check-debug.sh collects it (a failed
-# test's own lines, a failed log gate's report); at most 80 lines.
+# test's own lines, a failed log gate's report): per boot, its first two
+# failures in full, since a failed test can make the next ones fail, and
+# the names of the rest; the whole list stays in failures.txt.
 if [ -s "$build/check-debug/failures.txt" ]; then
-	head -n 80 "$build/check-debug/failures.txt"
+	brief_failures "$build/check-debug/failures.txt" | head -n 120
 fi
 say "check-debug: $(tail -n 1 "$debug_log")"
 add_result check-debug "$debug_log" "$debug_rc"

@@ -147,17 +147,49 @@ static size_t frontends_here(const struct hd_frontend **fes)
 	return n;
 }
 
+/*
+ * What the kernel says of module @mod: its state ("live", "coming",
+ * "going") and reference count, for the log of a test that cannot
+ * unload it. EBUSY from delete_module() means a state other than live.
+ * The first time, also the stacks of the blocked tasks (sysrq w), for the
+ * kernel's log: a module stuck in "going" waits in some task's unload.
+ */
+static bool sysrq_done;
+
+static void mod_describe(const char *mod, char *out, size_t size)
+{
+	char path[PATH_MAX], state[32] = "?", refs[32] = "?";
+
+	fmt_path(path, "/sys/module/%s/initstate", mod);
+	if (read_file(path, state, sizeof(state)) < 0)
+		snprintf(state, sizeof(state), "unreadable");
+	fmt_path(path, "/sys/module/%s/refcnt", mod);
+	if (read_file(path, refs, sizeof(refs)) < 0)
+		snprintf(refs, sizeof(refs), "unreadable");
+	state[strcspn(state, "\n")] = '\0';
+	refs[strcspn(refs, "\n")] = '\0';
+	snprintf(out, size, "state %s, refcnt %s", state, refs);
+	/* Once per run: the blocked tasks' stacks, into the kernel's log. */
+	if (!sysrq_done) {
+		sysrq_done = true;
+		write_file("/proc/sysrq-trigger", "w");
+	}
+}
+
 static void remove_leftovers(struct __test_metadata *_metadata)
 {
 	const struct hd_frontend *fes[ARRAY_SIZE(all_frontends) + 1];
 	size_t i, n = frontends_here(fes);
+	char what[96];
 	int err;
 
 	for (i = 0; i < n; i++) {
 		err = mod_unload(fes[i]->mod);
+		if (err && err != -ENOENT)
+			mod_describe(fes[i]->mod, what, sizeof(what));
 		ASSERT_TRUE(!err || err == -ENOENT)
-			TH_LOG("unload leftover %s: %s", fes[i]->mod,
-			       strerror(-err));
+			TH_LOG("unload leftover %s: %s (%s)", fes[i]->mod,
+			       strerror(-err), what);
 		ASSERT_TRUE(mod_wait_gone(fes[i]->mod, GONE_TIMEOUT_MS));
 	}
 }
