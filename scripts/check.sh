@@ -361,7 +361,8 @@ gate_rejects() {
 
 # brief_failures FILE - check-debug's failures.txt, each line "BOOT: ...":
 # per boot, every line of its first two failures (a "not ok" line or a log
-# gate's report and the lines under it), then one line naming the others.
+# gate's report and the lines under it; 120 lines in all), then one line
+# naming the others.
 brief_failures() {
 	awk '
 		{
@@ -371,7 +372,8 @@ brief_failures() {
 			if (head)
 				seen[boot]++
 			if (seen[boot] <= 2) {
-				print
+				if (++lines <= 120)
+					print
 			} else if (head) {
 				if (!(boot in more))
 					order[++nb] = boot
@@ -589,7 +591,7 @@ wait "$debug_pid" || debug_rc=$?
 # failures in full, since a failed test can make the next ones fail, and
 # the names of the rest; the whole list stays in failures.txt.
 if [ -s "$build/check-debug/failures.txt" ]; then
-	brief_failures "$build/check-debug/failures.txt" | head -n 120
+	brief_failures "$build/check-debug/failures.txt"
 fi
 say "check-debug: $(tail -n 1 "$debug_log")"
 add_result check-debug "$debug_log" "$debug_rc"
