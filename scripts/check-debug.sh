@@ -290,13 +290,13 @@ stage() {
 # Start-up lines of this debug kernel that vm.sh's patterns ("kmemleak:",
 # "lockdep") match although they report nothing; matched whole, so a real
 # kmemleak or lockdep report still fails the gate.
-benign='^(\[ *[0-9.]+\] )?(kmemleak: Kernel memory leak detector initialized \(mem pool available: [0-9]+\)|rcu: (	|\\x09)RCU lockdep checking is enabled\.)$'
+benign='^(\[ *[0-9.]+\] )?(kmemleak: Kernel memory leak detector initialized \(mem pool available: [0-9]+\)|rcu: 	RCU lockdep checking is enabled\.)$'
 
 # benign_filter_ok - the benign pattern takes the banners, and no report.
 benign_filter_ok() {
 	local banners reports
 
-	banners=$'kmemleak: Kernel memory leak detector initialized (mem pool available: 14824)\n[    0.000000] rcu: \tRCU lockdep checking is enabled.\n[    0.000000] rcu: \\x09RCU lockdep checking is enabled.'
+	banners=$'kmemleak: Kernel memory leak detector initialized (mem pool available: 14824)\n[    0.000000] rcu: \tRCU lockdep checking is enabled.'
 	reports=$'kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)\nODEBUG: free active (active state 0) object type: timer_list hint: kobject_delayed_cleanup+0x0/0x130\nrcu: RCU lockdep checking is enabled. WARNING: suspicious RCU usage\nkmemleak: Kernel memory leak detector initialized (mem pool available: 1) BUG'
 	! grep -Evq "$benign" <<<"$banners" &&
 		[ "$(grep -Evc "$benign" <<<"$reports")" -eq 4 ]

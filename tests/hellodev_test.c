@@ -151,29 +151,17 @@ static size_t frontends_here(const struct hd_frontend **fes)
  * What the kernel says of module @mod: its state ("live", "coming",
  * "going") and reference count, for the log of a test that cannot
  * unload it. EBUSY from delete_module() means a state other than live.
- * The first time, also the stacks of the blocked tasks (sysrq w), for the
- * kernel's log: a module stuck in "going" waits in some task's unload.
  */
-static bool sysrq_done;
-
 static void mod_describe(const char *mod, char *out, size_t size)
 {
-	char path[PATH_MAX], state[32] = "?", refs[32] = "?";
+	char path[PATH_MAX], state[32];
 
 	fmt_path(path, "/sys/module/%s/initstate", mod);
 	if (read_file(path, state, sizeof(state)) < 0)
 		snprintf(state, sizeof(state), "unreadable");
-	fmt_path(path, "/sys/module/%s/refcnt", mod);
-	if (read_file(path, refs, sizeof(refs)) < 0)
-		snprintf(refs, sizeof(refs), "unreadable");
 	state[strcspn(state, "\n")] = '\0';
-	refs[strcspn(refs, "\n")] = '\0';
-	snprintf(out, size, "state %s, refcnt %s", state, refs);
-	/* Once per run: the blocked tasks' stacks, into the kernel's log. */
-	if (!sysrq_done) {
-		sysrq_done = true;
-		write_file("/proc/sysrq-trigger", "w");
-	}
+	fmt_path(path, "/sys/module/%s/refcnt", mod);
+	snprintf(out, size, "state %s, refcnt %lld", state, read_count(path));
 }
 
 static void remove_leftovers(struct __test_metadata *_metadata)

@@ -16,6 +16,27 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * Undo /dev/kmsg's escaping of @text in place: it writes each unprintable
+ * byte and each backslash as "\xHH", which dmesg prints as the byte itself.
+ */
+static void unescape(char *text)
+{
+	char *in = text, *out = text, hex[3] = "";
+
+	while (*in) {
+		if (in[0] == '\\' && in[1] == 'x' && in[2] && in[3]) {
+			hex[0] = in[2];
+			hex[1] = in[3];
+			*out++ = (char)strtoul(hex, NULL, 16);
+			in += 4;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
 int main(void)
 {
 	char rec[8192 + 1];
@@ -55,6 +76,7 @@ int main(void)
 		end = strchr(text, '\n');
 		if (end)
 			*end = '\0';
+		unescape(text);
 		printf("[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000,
 		       text);
 	}
