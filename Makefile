@@ -8,12 +8,15 @@ KREL = $(shell sed -n 's/.*"\(.*\)".*/\1/p' $(KDIR)/include/generated/utsrelease
 OUT = build/kmod/$(KREL)
 SRCS := Kbuild $(wildcard common/*.[ch] common/*.rs variants/*.[ch] \
 	variants/*.rs rust/*.rs rust/*.[ch])
-# Why the Rust twin cannot be built for $(KDIR), if it cannot.
-NO_RUST = $(strip $(if $(shell grep -sx CONFIG_RUST=y \
-	$(KDIR)/include/config/auto.conf),$(if $(wildcard \
-	$(KDIR)/rust/libkernel.rmeta),,$(KDIR) has no Rust metadata \
-	(rust/libkernel.rmeta): see the README),$(KREL) is built \
-	without CONFIG_RUST))
+# The one version of hellodev: the upstream part of debian/changelog's newest
+# entry ("hellodev (0.1.0-1) ..." gives 0.1.0). The modules' MODULE_VERSION,
+# dkms.conf's PACKAGE_VERSION (filled in by install-src) and the .deb's.
+VERSION := $(shell awk 'NR == 1 && $$1 == "hellodev" { v = $$2; \
+	gsub(/[()]/, "", v); sub(/-[^-]*$$/, "", v); print v } { exit }' \
+	$(CURDIR)/debian/changelog)
+ifeq ($(VERSION),)
+$(error no version in debian/changelog's first line "hellodev (VERSION-REVISION) ...")
+endif
 
 # Kernel the VM boots (6.1 by default; 7.3 for the demo of VARIANT=rust) and
 # the demo's frontend.
@@ -22,8 +25,8 @@ VARIANT ?= misc
 # The debug kernel of check-debug: 7.3 (with Rust) unless 6.1.
 DEBUG_KERNEL ?=
 
-.PHONY: all modules install dkms-install dkms-remove demo check kunit vmtest \
-	bench report check-debug clean
+.PHONY: all modules install install-src deb version dkms-install \
+	dkms-remove demo check kunit vmtest bench report check-debug clean
 all: modules
 
 # Build against $(KDIR); the modules land in build/kmod/<release>/.
@@ -31,16 +34,32 @@ modules:
 	@test -n "$(KREL)" || { echo "no kernel build tree at $(KDIR): install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(OUT)/common $(OUT)/variants $(OUT)/rust
 	@for f in $(SRCS); do ln -sfn "$(CURDIR)/$$f" "$(OUT)/$$f"; done
-	$(if $(NO_RUST),@echo "hellodev: not building hellodev_rust.ko: $(NO_RUST)")
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) HELLODEV_VERSION=$(VERSION) modules
 
 # Install for $(KDIR)'s kernel into /lib/modules/<release>/updates (under
 # $(INSTALL_MOD_PATH) if set), then depmod. Unsigned: the kernel's signing key
 # is not in Debian's headers (use dkms-install to sign with DKMS's MOK key).
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) INSTALL_MOD_DIR=updates \
-		CONFIG_MODULE_SIG_ALL= modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) HELLODEV_VERSION=$(VERSION) \
+		INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
 	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
+
+# The sources DKMS builds, as installed in $(DESTDIR)/usr/src/hellodev-<version>
+# (by scripts/dkms.sh and debian/rules): $(SRCS), and dkms.conf with its
+# PACKAGE_VERSION.
+SRC_DIR = $(DESTDIR)/usr/src/hellodev-$(VERSION)
+install-src:
+	@for f in $(SRCS); do install -D -m 644 "$$f" "$(SRC_DIR)/$$f" || exit 1; done
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' dkms.conf >$(SRC_DIR)/dkms.conf
+
+# The version, for the scripts.
+version:
+	@echo $(VERSION)
+
+# build/deb/hellodev-dkms_<version>-<revision>_all.deb, from debian/ with
+# dpkg-buildpackage, checked by lintian.
+deb:
+	@scripts/deb.sh
 
 # Register the sources with DKMS, which builds and installs the modules for
 # every kernel that has headers, and again after each kernel upgrade.

@@ -16,8 +16,6 @@
 #define HELLODEV_NAME_MAX	32
 /* Longest greeting, in bytes; the text read back adds one newline. */
 #define HELLODEV_GREETING_MAX	4095
-/* Release of the hellodev modules; dkms.conf names the same one. */
-#define HELLODEV_VERSION	"0.1.0"
 #define HELLODEV_DEFAULT_GREETING	"Hello from C"
 /* Node permissions: read bits only, root-only unless widened. */
 #define HELLODEV_DEFAULT_MODE	0400

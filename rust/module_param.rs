@@ -265,9 +265,10 @@ unsafe impl ParamValue for Octal {
 }
 
 /// Adds `key=value` to the module's `.modinfo`, for `modinfo` to show:
-/// `modinfo!("version=", "1.0")`; the parts must be string literals.
+/// `modinfo!("version=", "1.0")`; the parts must be string literals, or
+/// macros that expand to one (`env!`).
 macro_rules! modinfo {
-    ($($part:tt),+ $(,)?) => {
+    ($($part:expr),+ $(,)?) => {
         const _: () = {
             const INFO: &str = ::core::concat!($($part,)+ "\0");
             #[link_section = ".modinfo"]

@@ -27,8 +27,8 @@ jobs=$(nproc)
 # after each unload the readers go on for 4 s, as long as a delayed kobject
 # release can keep something of the module alive. The readers keep a vCPU
 # busy throughout, beside make check's own work: 10 cycles (the cdev bug
-# of the README showed within the first two minutes of its race, on 6.1 and
-# on 7.3 alike).
+# of docs/design.md showed within the first two minutes of its race, on
+# 6.1 and on 7.3 alike).
 race_cycles=10
 # The fuzzers' time per stress-ng run and trinity's calls per node (3 s and
 # 2000 on Debian's kernels): KASAN makes each call several times slower.
@@ -54,60 +54,9 @@ fuzz_limit=1200
 #    and stays 0 (only atomic_inc_not_zero() raises it) until it is freed,
 #    which debugfs_file_get() holds off: module_refcount() < 0 is exact.
 kernel_patch() {
-	[ "$series" != 6.1 ] || cat <<'PATCH'
---- a/lib/kobject.c
-+++ b/lib/kobject.c
-@@ -857,8 +857,12 @@ int kset_register(struct kset *k)
- 
- 	kset_init(k);
- 	err = kobject_add_internal(&k->kobj);
--	if (err)
-+	if (err) {
-+		/* hellodev check-debug: as upstream 1662cea4623f */
-+		kfree_const(k->kobj.name);
-+		k->kobj.name = NULL;
- 		return err;
-+	}
- 	kobject_uevent(&k->kobj, KOBJ_ADD);
- 	return 0;
- }
-PATCH
-	cat <<'PATCH'
---- a/fs/debugfs/file.c
-+++ b/fs/debugfs/file.c
-@@ -186,8 +186,14 @@
- 
- 	if (!fops_get(real_fops)) {
- #ifdef CONFIG_MODULES
-+		/*
-+		 * hellodev check-debug: delete_module() drops the last
-+		 * reference (module_refcount() -1) before it marks the
-+		 * module GOING; an open in between is no bug either.
-+		 */
- 		if (real_fops->owner &&
--		    real_fops->owner->state == MODULE_STATE_GOING) {
-+		    (real_fops->owner->state == MODULE_STATE_GOING ||
-+		     module_refcount(real_fops->owner) < 0)) {
- 			r = -ENXIO;
- 			goto out;
- 		}
-@@ -323,8 +329,14 @@
- 
- 	if (!fops_get(real_fops)) {
- #ifdef CONFIG_MODULES
-+		/*
-+		 * hellodev check-debug: delete_module() drops the last
-+		 * reference (module_refcount() -1) before it marks the
-+		 * module GOING; an open in between is no bug either.
-+		 */
- 		if (real_fops->owner &&
--		    real_fops->owner->state == MODULE_STATE_GOING) {
-+		    (real_fops->owner->state == MODULE_STATE_GOING ||
-+		     module_refcount(real_fops->owner) < 0)) {
- 			r = -ENXIO;
- 			goto out;
- 		}
-PATCH
+	[ "$series" != 6.1 ] ||
+		cat "$top/scripts/debug-patches/6.1-kset-register-name-leak.patch"
+	cat "$top/scripts/debug-patches/debugfs-open-after-last-module-ref.patch"
 }
 
 # kbuild ARGS... - make, for this series: on this machine with its GCC for
@@ -363,9 +312,21 @@ HELLODEV_FUZZ_SECONDS=$fuzz_seconds HELLODEV_TRINITY_OPS=$fuzz_ops \
 	HELLODEV_TRINITY_LIMIT=$fuzz_limit "$top/scripts/fuzztest.sh" stage "$out/fuzz/stage"
 boots+=(nodebugfs races fuzz)
 
+# HELLODEV_DEBUG_BOOTS="NAME ...": only these boots (a check of one part by
+# hand); each must be one of the above.
+if [ -n "${HELLODEV_DEBUG_BOOTS:-}" ]; then
+	for b in $HELLODEV_DEBUG_BOOTS; do
+		[[ " ${boots[*]} " == *" $b "* ]] ||
+			die "HELLODEV_DEBUG_BOOTS: no boot '$b' here; the boots are: ${boots[*]}"
+	done
+	read -ra boots <<<"$HELLODEV_DEBUG_BOOTS"
+fi
+
 # The guests mostly wait for delayed kobject releases (every unload waits
 # 2 to 8 s), so all the boots run at once.
-say "booting $rel ${#boots[@]} times at once (about 25 minutes): the conformance suite per frontend (${modules[*]}), kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off; $race_cycles load/unload races per frontend, 4 s apart (200 on Debian's kernels); stress-ng ${fuzz_seconds} s per run and trinity $fuzz_ops calls per node (3 s and 2000 on Debian's kernels)"
+[ -z "${HELLODEV_DEBUG_BOOTS:-}" ] ||
+	say "HELLODEV_DEBUG_BOOTS: only ${boots[*]}"
+say "booting $rel ${#boots[@]} times at once (about 25 minutes for all): the conformance suite per frontend (${modules[*]}), kmemleak and lockdown; fault injection; 100 load/unload cycles per module; debugfs=off; $race_cycles load/unload races per frontend, 4 s apart (200 on Debian's kernels); stress-ng ${fuzz_seconds} s per run and trinity $fuzz_ops calls per node (3 s and 2000 on Debian's kernels)"
 pids=()
 for b in "${boots[@]}"; do
 	cmdline=

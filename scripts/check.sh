@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Every hellodev test: the static gates (checkpatch --strict, kernel-doc, the
-# shell linter, W=1 and sparse for each kernel; rustfmt, clippy, doc and
-# SAFETY comments for the Rust twin, each proved able to fail), the KUnit
-# suites (C and Rust), the conformance suite in each booted kernel (Debian
-# 12's 6.1, 6.12 from bookworm-backports and Debian 13's 7.3 from
-# trixie-backports, the only one with Rust), DKMS and modprobe, the demo of
+# shell linter, lintian on make deb's package, W=1 and sparse for each
+# kernel; rustfmt, clippy, doc and SAFETY comments for the Rust twin, each
+# proved able to fail), the KUnit suites (C and Rust), the conformance suite
+# in each booted kernel (Debian 12's 6.1, 6.12 from bookworm-backports and
+# Debian 13's 7.3 from trixie-backports, the only one with Rust), DKMS, the
+# .deb (on this machine and in the Debian 13 chroot) and modprobe, the demo of
 # each frontend, stress-ng and trinity against every node and load/unload
 # races under readers on each kernel, and make check-debug
 # (scripts/check-debug.sh: the suite, fault injection, load/unload cycles,
@@ -299,6 +300,12 @@ gate_shellcheck() {
 	(cd "$1" && shellcheck -x $(git -C "$top" ls-files 'scripts/*.sh' .ci/run))
 }
 
+# gate_deb DIR - make deb's package of the tree in DIR builds, and lintian
+# reports no error and no warning on it (scripts/deb.sh).
+gate_deb() {
+	"$top/scripts/deb.sh" -t "$1" >/dev/null
+}
+
 # gate_rust DIR GATE - scripts/rust-gates.sh GATE (fmt, docs, safety) on
 # every Rust file.
 gate_rust() {
@@ -391,7 +398,7 @@ mkdir -p "$build"
 start=$(date +%s)
 need_pkgs "${VM_PKGS[@]}" linux-source-6.1 sparse shellcheck bc flex bison \
 	python3 perl xz-utils dkms libelf-dev libssl-dev openssl patch \
-	stress-ng trinity
+	stress-ng trinity dpkg-dev debhelper dh-dkms lintian
 src=$("$top/scripts/linux-src.sh")
 
 # make check-debug's guests mostly wait for delayed kobject releases (about
@@ -406,7 +413,6 @@ debug_start=$(date +%s)
 trap 'kill -- -"$debug_pid" 2>/dev/null || true' EXIT
 
 rels=()
-host_kernels=()
 rust_rel=
 for k in "${kernels[@]}"; do
 	need_kernel "$k"
@@ -414,8 +420,6 @@ for k in "${kernels[@]}"; do
 	rels+=("$r")
 	if in_chroot_kernel "$r"; then
 		rust_rel=$r
-	else
-		host_kernels+=("$k")
 	fi
 done
 rel=${rels[0]}
@@ -443,6 +447,8 @@ done
 check "kernel-doc: no warnings" gate_kdoc "$top"
 check "kernel-doc on every non-static function" gate_kdoc_cover "$top"
 check "shellcheck" gate_shellcheck "$top"
+check "make deb: hellodev-dkms builds, lintian reports no error and no warning" \
+	gate_deb "$top"
 if [ -n "$rust_rel" ]; then
 	check "rustfmt --check with the kernel's .rustfmt.toml" gate_rust "$top" fmt
 	check "Rust: a //! comment on every file, /// on every public item" \
@@ -482,6 +488,13 @@ check "the kernel-doc coverage gate rejects a function without kernel-doc" \
 check "the shellcheck gate rejects an unquoted expansion" \
 	gate_rejects scripts/vmtest.sh 's/^series=${KERNEL:-6.1}$/&\ncd $series/' \
 	'SC2086' gate_shellcheck
+check "the lintian gate rejects a warning (the first entry closes no ITP, not overridden)" \
+	gate_rejects debian/hellodev-dkms.lintian-overrides \
+	'/^hellodev-dkms: initial-upload-closes-no-bugs$/d' \
+	'W: hellodev-dkms: initial-upload-closes-no-bugs' gate_deb
+check "the lintian gate rejects an error (a Maintainer without an address)" \
+	gate_rejects debian/control 's/^Maintainer: .*/Maintainer: hellodev developers/' \
+	'E: hellodev-dkms: malformed-contact' gate_deb
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "$rel: the W=1 gate rejects a function without a prototype" \
 	gate_rejects variants/misc.c '$a int hellodev_no_prototype(void) { return 0; }' \
@@ -524,9 +537,9 @@ check "check-debug's counts fail a stream that printed nothing and a boot that n
 for k in "${kernels[@]}"; do
 	suite "vmtest-$k" env KERNEL="$k" "$top/scripts/vmtest.sh"
 done
-# DKMS runs on this machine, whose compiler cannot build for Debian 13's
-# kernel: it covers this machine's kernels.
-suite dkms env KERNELS="${host_kernels[*]}" "$top/scripts/dkmstest.sh"
+# DKMS and the package: make dkms-install's path on this machine's
+# kernels, the .deb on this machine and in the Debian 13 chroot (7.3).
+suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
 for k in "${kernels[@]}"; do
 	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
 done

@@ -7,11 +7,13 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$top/build"
 # Every script writes there, whichever runs first in a new clone.
 mkdir -p "$build"
-# The Debian 13 chroot that builds for Debian 13's kernel (scripts/trixie.sh).
-trixie="$build/trixie"
 # Slow results kept across clones: downloaded packages, the Rust metadata.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 cache=${HELLODEV_CACHE:-/var/cache/hellodev}
+# The Debian 13 chroot that builds for Debian 13's kernel (scripts/trixie.sh),
+# shared by every clone: each run mounts its own clone in it, in a mount
+# namespace of its own.
+trixie="$cache/trixie"
 
 say() {
 	printf 'hellodev: %s\n' "$*" >&2
@@ -122,7 +124,7 @@ need_kernel() {
 		# time, so that their apt-get runs in the chroot do not meet.
 		mkdir -p "$build"
 		(
-			exec 8>"$build/need-7.3.lock"
+			exec 8>"$cache/.lock-need-7.3"
 			flock 8
 			rel=$("$top/scripts/trixie.sh" kernel "$1") &&
 				"$top/scripts/rust-meta.sh" "$rel"

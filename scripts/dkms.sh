@@ -9,7 +9,7 @@
 #            on each kernel upgrade
 #   remove   take them out of DKMS, every kernel, and delete the sources
 #   --root DIR  keep the sources, the DKMS tree and the installed modules
-#            under DIR instead of the machine's (src/, tree/, install/):
+#            under DIR instead of the machine's (usr/src/, tree/, install/):
 #            the tests use this to run real DKMS without touching the host
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -22,19 +22,17 @@ if [ "${2:-}" = --root ]; then
 elif [ -n "${2:-}" ]; then
 	die "usage: dkms.sh install|remove [--root DIR]"
 fi
-version=$(sed -n 's/^#define HELLODEV_VERSION\t*"\(.*\)"$/\1/p' "$top/common/hellodev.h")
-[ -n "$version" ] || die "no HELLODEV_VERSION in common/hellodev.h"
-grep -qx "PACKAGE_VERSION=\"$version\"" "$top/dkms.conf" ||
-	die "dkms.conf's PACKAGE_VERSION is not $version (common/hellodev.h)"
+# The one version, from debian/changelog (the Makefile reads it).
+version=$(make -s -C "$top" version)
 need_pkgs dkms
 
 trees=()
-srcroot=/usr/src
+destdir=
 run=(as_root)
 if [ -n "$root" ]; then
-	srcroot=$root/src
+	destdir=$root
 	mkdir -p "$root/tree" "$root/install"
-	trees=(--sourcetree "$root/src" --dkmstree "$root/tree"
+	trees=(--sourcetree "$root/usr/src" --dkmstree "$root/tree"
 		--installtree "$root/install" --no-depmod)
 	run=()
 fi
@@ -44,12 +42,10 @@ dkms_do() {
 
 case $action in
 install)
-	src=$srcroot/hellodev-$version
+	src=$destdir/usr/src/hellodev-$version
 	say "copying the sources to $src"
 	"${run[@]}" rm -rf "$src"
-	"${run[@]}" mkdir -p "$src"
-	(cd "$top" && "${run[@]}" cp --parents -t "$src" Kbuild dkms.conf \
-		common/*.[ch] variants/*.[ch])
+	"${run[@]}" make -s -C "$top" install-src DESTDIR="$destdir"
 	# Not a pipe into grep -q: under pipefail its early exit would fail.
 	if [ -z "$(dkms_do status 2>/dev/null)" ]; then
 		dkms_do add
@@ -67,7 +63,7 @@ install)
 	;;
 remove)
 	dkms_do remove --all
-	"${run[@]}" rm -rf "$srcroot/hellodev-$version"
+	"${run[@]}" rm -rf "$destdir/usr/src/hellodev-$version"
 	;;
 *)
 	die "usage: dkms.sh install|remove [--root DIR]"

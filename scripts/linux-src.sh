@@ -12,7 +12,7 @@ set -euo pipefail
 version=${1:-6.1}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tarball=/usr/src/linux-source-$version.tar.xz
-[[ -f $tarball ]] || tarball=$top/build/trixie$tarball
+[[ -f $tarball ]] || tarball=${HELLODEV_CACHE:-/var/cache/hellodev}/trixie$tarball
 src=${HELLODEV_SRC_DIR:-$top/build/src}
 tree=$src/linux-source-$version
 

@@ -29,7 +29,7 @@ for b in "${benches[@]}"; do
 done
 # What 7.3's Rust offers each API is read from its source, where it is here.
 src73=()
-if [ -e "$build/src/linux-source-7.3" ] || [ -e "$build/trixie/usr/src/linux-source-7.3.tar.xz" ]; then
+if [ -e "$build/src/linux-source-7.3" ] || [ -e "$trixie/usr/src/linux-source-7.3.tar.xz" ]; then
 	src73=(--src73 "$("$top/scripts/linux-src.sh" 7.3)")
 fi
 /usr/bin/python3 "$top/bench/report.py" --top "$top" \

@@ -1,30 +1,66 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Give Debian's headers for a Rust-enabled kernel of the Debian 13 chroot
-# what they lack to build Rust modules: the metadata of the kernel's crates
-# (rust/*.rmeta, the proc-macro libraries rust/*.so) and scripts/target.json.
+# Give Debian's headers for a Rust-enabled kernel what they lack to build
+# Rust modules: the metadata of the kernel's crates (rust/*.rmeta, the
+# proc-macro libraries rust/*.so) and scripts/target.json. For a kernel of
+# the project's Debian 13 chroot, or with --here for one of the Debian 13
+# machine it runs on (its running kernel by default): after that, DKMS
+# builds the Rust modules too (a hellodev already in DKMS for that kernel is
+# built again, by dkms remove and dkms autoinstall).
 #
 # usage: rust-meta.sh RELEASE
+#        rust-meta.sh --here [RELEASE]
 #
 # Rust symbol names carry a hash of the crate name and of the rustc version,
 # so that metadata is rebuilt from Debian's linux-source with Debian's own
 # .config and exactly the rustc and bindgen that .config names
 # (CONFIG_RUSTC_VERSION_TEXT, CONFIG_BINDGEN_VERSION_TEXT), installed from
-# Debian 13. Before the metadata is used, the Rust symbols it exports must
-# equal those Debian's Module.symvers lists for vmlinux, one for one.
+# Debian 13 (with --here: on this machine, with apt-get). Before the
+# metadata is used, the Rust symbols it exports must equal those Debian's
+# Module.symvers lists for vmlinux, one for one.
 # It is cached in $HELLODEV_CACHE/rust-meta/ (default /var/cache/hellodev),
 # keyed by the kernel's package version and the rustc version.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-[ $# -eq 1 ] || die "usage: rust-meta.sh RELEASE"
-rel=$1
+usage="usage: rust-meta.sh RELEASE | rust-meta.sh --here [RELEASE]"
+here=
+if [ "${1:-}" = --here ]; then
+	here=1
+	shift
+	[ $# -le 1 ] || die "$usage"
+	rel=${1:-$(uname -r)}
+else
+	[ $# -eq 1 ] || die "$usage"
+	rel=$1
+fi
 headers=/usr/src/linux-headers-$rel
-hdir=$trixie$headers
 series=$(cut -d. -f1,2 <<<"$rel")
-[ -e "$hdir/.config" ] || die "no $headers in the Debian 13 chroot"
-grep -qx 'CONFIG_RUST=y' "$hdir/.config" || exit 0
+
+# sys CMD... - CMD on the system whose kernel it is: this machine (--here)
+# or the Debian 13 chroot; sys_root: as root. apt_lock: the lock that keeps
+# apt-get runs there one at a time (see need_pkgs and trixie.sh).
+where=
+if [ -n "$here" ]; then
+	hdir=$headers
+	sys() { "$@"; }
+	sys_root() { as_root "$@"; }
+	apt_lock=/tmp/hellodev-apt.lock
+	[ -e "$hdir/.config" ] ||
+		die "no $headers: install linux-headers-$rel (apt install linux-headers-$rel)"
+else
+	hdir=$trixie$headers
+	where=" in the Debian 13 chroot"
+	sys() { "$top/scripts/trixie.sh" run "$@"; }
+	sys_root() { sys "$@"; }
+	apt_lock=$cache/trixie-debs/.hellodev-lock
+	[ -e "$hdir/.config" ] || die "no $headers in the Debian 13 chroot"
+fi
+if ! grep -qx 'CONFIG_RUST=y' "$hdir/.config"; then
+	[ -z "$here" ] || say "$rel is built without CONFIG_RUST: no Rust module can be built for it"
+	exit 0
+fi
 
 config_text() {
 	sed -n "s/^$1=\"\(.*\)\"$/\1/p" "$hdir/.config"
@@ -33,12 +69,12 @@ want_rustc=$(config_text CONFIG_RUSTC_VERSION_TEXT)
 want_bindgen=$(config_text CONFIG_BINDGEN_VERSION_TEXT)
 cc=$(config_text CONFIG_CC_VERSION_TEXT | cut -d' ' -f1)
 # shellcheck disable=SC2016 # dpkg-query's format fields, not the shell's
-kpkg=$("$top/scripts/trixie.sh" run dpkg-query -W -f='${Version}' "linux-headers-$rel")
+kpkg=$(sys dpkg-query -W -f='${Version}' "linux-headers-$rel")
 
 # debian_version PACKAGE UPSTREAM - the version of PACKAGE in the chroot's
 # suites whose upstream part is UPSTREAM.
 debian_version() {
-	"$top/scripts/trixie.sh" run apt-cache madison "$1" |
+	sys apt-cache madison "$1" |
 		awk -F ' *[|] *' -v up="$2" '{
 			v = $2; sub(/^[0-9]+:/, "", v)
 			if (index(v, up "+") == 1 || index(v, up "-") == 1) { print $2; exit }
@@ -48,7 +84,7 @@ debian_version() {
 # installed PACKAGE - its installed version in the chroot, or nothing.
 installed() {
 	# shellcheck disable=SC2016 # dpkg-query's format fields
-	"$top/scripts/trixie.sh" run dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null |
+	sys dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null |
 		sed -n 's/^install ok installed //p'
 }
 
@@ -69,18 +105,16 @@ for p in "${want_pkgs[@]}"; do
 	[ "$(installed "${p%%=*}")" = "${p#*=}" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	say "installing ${missing[*]} in the Debian 13 chroot"
-	# One apt-get at a time on the packages every chroot shares (see
-	# trixie.sh).
+	say "installing ${missing[*]}${where}"
 	(
 		flock 7
-		"$top/scripts/trixie.sh" run apt-get install -q -y --no-install-recommends \
-			--allow-downgrades "${missing[@]}"
-	) 7>"$cache/trixie-debs/.hellodev-lock" >>"$build/trixie-apt.log" 2>&1 ||
-		die "apt-get install ${missing[*]} failed in the chroot; see $build/trixie-apt.log"
+		sys_root env DEBIAN_FRONTEND=noninteractive apt-get install -q -y \
+			--no-install-recommends --allow-downgrades "${missing[@]}"
+	) 7>"$apt_lock" >>"$build/rust-meta-apt.log" 2>&1 ||
+		die "apt-get install ${missing[*]} failed; see $build/rust-meta-apt.log"
 fi
-have_rustc=$("$top/scripts/trixie.sh" run rustc --version)
-have_bindgen=$("$top/scripts/trixie.sh" run bindgen --version)
+have_rustc=$(sys rustc --version)
+have_bindgen=$(sys bindgen --version)
 [ "$have_rustc" = "$want_rustc" ] ||
 	die "rustc differs: Debian built $rel with '$want_rustc', Debian 13's rustc $rustc_deb is '$have_rustc'; Rust modules need the very same rustc: wait for Debian to rebuild one of them"
 [ "$have_bindgen" = "$want_bindgen" ] ||
@@ -105,8 +139,8 @@ if [ ! -e "$tarball" ]; then
 	mkdir -p "$obj"
 	cp "$hdir/.config" "$obj/.config"
 	mk=(make -C "$tree" O="$obj" CC="$cc" KERNELRELEASE="$rel" -j"$(nproc)")
-	if ! "$top/scripts/trixie.sh" run "${mk[@]}" -s olddefconfig >"$obj.log" 2>&1 ||
-		! "$top/scripts/trixie.sh" run "${mk[@]}" modules_prepare >>"$obj.log" 2>&1; then
+	if ! sys "${mk[@]}" -s olddefconfig >"$obj.log" 2>&1 ||
+		! sys "${mk[@]}" modules_prepare >>"$obj.log" 2>&1; then
 		tail -n 30 "$obj.log" >&2
 		die "building the Rust metadata failed; see $obj.log"
 	fi
@@ -133,3 +167,18 @@ fi
 say "Rust metadata for $rel: $(wc -l <"$check/ours.txt") exported Rust symbols, the same as Debian's"
 as_root tar -C "$hdir" -xf "$tarball"
 printf '%s\n' "$key" | as_root tee "$stamp" >/dev/null
+
+# With --here, a hellodev that DKMS built for $rel without the metadata is
+# built again, now with the Rust modules: taken off that kernel (dkms
+# remove drops it from DKMS if that was its last kernel; its sources stay
+# in /usr/src), added again if it was dropped, and built by autoinstall.
+[ -n "$here" ] && command -v dkms >/dev/null || exit 0
+versions=$(dkms status -m hellodev -k "$rel" 2>/dev/null |
+	sed -n 's|^hellodev/\([^,]*\), .*: installed.*|\1|p')
+for v in $versions; do
+	say "building hellodev $v for $rel again, with the Rust modules (dkms remove, then dkms autoinstall)"
+	as_root dkms remove -m hellodev -v "$v" -k "$rel"
+	[ -n "$(dkms status -m hellodev -v "$v" 2>/dev/null)" ] ||
+		as_root dkms add -m hellodev -v "$v"
+done
+[ -z "$versions" ] || as_root dkms autoinstall -k "$rel"

@@ -78,7 +78,7 @@ setup() {
 	if [ ! -x "$trixie/usr/bin/apt-get" ]; then
 		need_pkgs debootstrap
 		uri=$(mirror)
-		say "creating the Debian 13 chroot in build/trixie with debootstrap (about 30 s)"
+		say "creating the Debian 13 chroot in $trixie with debootstrap (about 30 s)"
 		rm -rf "$trixie.new"
 		(
 			flock 7
@@ -149,7 +149,7 @@ __inside)
 	run_inside "$@"
 	;;
 setup)
-	exec 9>"$build/trixie.lock"
+	exec 9>"$cache/.lock-trixie"
 	flock 9
 	setup
 	;;
@@ -161,7 +161,7 @@ run)
 kernel)
 	[ $# -eq 2 ] || die "usage: trixie.sh kernel SERIES"
 	mkdir -p "$build"
-	exec 9>"$build/trixie.lock"
+	exec 9>"$cache/.lock-trixie"
 	flock 9
 	kernel "$2"
 	;;

@@ -70,8 +70,9 @@ module! {
     license: "GPL",
 }
 
-// Release of the hellodev modules: HELLODEV_VERSION in common/hellodev.h.
-modinfo!("version=", "0.1.0");
+// Release of the hellodev modules: HELLODEV_VERSION, which Kbuild exports
+// (from debian/changelog, through the Makefile or dkms.conf).
+modinfo!("version=", env!("HELLODEV_VERSION"));
 
 module_param! {
     /// Node name; the module name until the module is set up.
