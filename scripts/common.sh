@@ -122,7 +122,7 @@ need_kernel() {
 	7.3)
 		# make check-debug sets it up too, beside make check: one at a
 		# time, so that their apt-get runs in the chroot do not meet.
-		mkdir -p "$build"
+		mkdir -p "$build" "$cache"
 		(
 			exec 8>"$cache/.lock-need-7.3"
 			flock 8

@@ -149,6 +149,7 @@ __inside)
 	run_inside "$@"
 	;;
 setup)
+	mkdir -p "$cache"
 	exec 9>"$cache/.lock-trixie"
 	flock 9
 	setup
@@ -160,7 +161,7 @@ run)
 	;;
 kernel)
 	[ $# -eq 2 ] || die "usage: trixie.sh kernel SERIES"
-	mkdir -p "$build"
+	mkdir -p "$build" "$cache"
 	exec 9>"$cache/.lock-trixie"
 	flock 9
 	kernel "$2"
