@@ -29,9 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../tests/hellodev_user.h"
+#include "hellodev_lib.h"
 
-#define DEFAULT_TEXT	"Hello from C\n"
 #define TEXT_MAX	4096	/* greeting of 4095 bytes and its newline */
 #define DEBUGFS_DIR	"/sys/kernel/debug/hellodev_debugfs"
 #define TRACEFS		"/sys/kernel/tracing"
@@ -291,8 +290,8 @@ static void make_text(char *text, size_t size)
 {
 	size_t i;
 
-	if (size == sizeof(DEFAULT_TEXT) - 1) {
-		memcpy(text, DEFAULT_TEXT, size);
+	if (size == sizeof(HD_GREETING) - 1) {
+		memcpy(text, HD_GREETING, size);
 		return;
 	}
 	for (i = 0; i + 1 < size; i++)
@@ -326,7 +325,7 @@ static bool load_set(const int *set, int nset, size_t size, int log)
 	int i, err;
 
 	greeting[0] = '\0';
-	if (size != sizeof(DEFAULT_TEXT) - 1) {
+	if (size != sizeof(HD_GREETING) - 1) {
 		/* The text less its newline, which the module adds. */
 		memcpy(greeting, key, sizeof(key) - 1);
 		make_text(greeting + sizeof(key) - 1, size);
@@ -897,7 +896,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 	}
 
 	/* open + read to end of file + close, by path and by openat(). */
-	if (size == sizeof(DEFAULT_TEXT) - 1) {
+	if (size == sizeof(HD_GREETING) - 1) {
 		for (k = 0; k < 2; k++) {
 			const char *fig = k ? "orc_at" : "orc";
 
@@ -924,7 +923,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 	}
 
 	/* Readers in parallel: one value per round. */
-	if (size == sizeof(DEFAULT_TEXT) - 1 && !log) {
+	if (size == sizeof(HD_GREETING) - 1 && !log) {
 		for (i = 0; i < nset; i++) {
 			if (fd[i] < 0)
 				continue;
@@ -948,7 +947,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 	}
 
 	/* Allocations, once: they do not vary from round to round. */
-	if (size == sizeof(DEFAULT_TEXT) - 1 && !log && round == 0) {
+	if (size == sizeof(HD_GREETING) - 1 && !log && round == 0) {
 		if (!tracefs_ready()) {
 			record_error("tracefs is not available at " TRACEFS);
 			return;

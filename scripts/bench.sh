@@ -67,8 +67,8 @@ runs=$out/runs
 rm -rf "$runs"
 mkdir -p "$runs"
 prog=$runs/hellodev_bench
-gcc -static -O2 -Wall -Werror -o "$prog" "$top/bench/hellodev_bench.c" \
-	-lpthread
+build_tests "$out/bin" 300 hellodev_bench
+cp "$out/bin/hellodev_bench" "$prog"
 
 # stage NAME ARGS... - an initramfs folder whose job runs the benchmark with
 # ARGS and prints its output (JSON, or call graphs for -g) after a marker

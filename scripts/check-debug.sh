@@ -147,11 +147,9 @@ build_kernel() {
 	say "debug kernel built in $(($(date +%s) - start)) s"
 }
 
-need_pkgs "${VM_PKGS[@]}" linux-source-6.1 bc flex bison libelf-dev \
-	libssl-dev openssl patch
-# The selftests harness of the test programs, from 6.1's source.
-src=$("$top/scripts/linux-src.sh")
+need_pkgs "${VM_PKGS[@]}" bc flex bison libelf-dev libssl-dev openssl patch
 if [ "$series" = 6.1 ]; then
+	need_pkgs linux-source-6.1
 	tarball=/usr/src/linux-source-6.1.tar.xz
 	# shellcheck disable=SC2016 # dpkg-query's format fields
 	src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
@@ -206,13 +204,9 @@ for m in "${modules[@]}"; do
 done
 # Each unload waits 2 to 8 s here (DEBUG_KOBJECT_RELEASE delays the module
 # kobject and its holders directory): a longer per-test time-out.
-gcc -static -O2 -Wall -Werror -DHELLODEV_TEST_TIMEOUT=900 \
-	-I"$src/tools/testing/selftests" -o "$out/stage/hellodev/hellodev_test_part" \
-	"$top/tests/hellodev_test_part.c" -lpthread
-gcc -static -O2 -Wall -Wextra -Werror -o "$out/stage/hellodev/hellodev_fault" \
-	"$top/tests/hellodev_fault.c"
-gcc -static -O2 -Wall -Werror -I"$src/tools/testing/selftests" \
-	-o "$out/stage/hellodev/hellodev_race" "$top/tests/hellodev_race.c" -lpthread
+build_tests "$out/bin" 900 hellodev_conformance hellodev_hostile \
+	hellodev_fault hellodev_race
+cp "$out/bin"/hellodev_* "$out/stage/hellodev/"
 
 # stage NAME COMMAND... - a stage for one boot whose job runs the commands,
 # each KTAP stream after a "@@ktap NAME" line; NAME/plan lists the streams
@@ -277,15 +271,20 @@ boot() {
 
 # The conformance suite in a part per frontend, each followed by a kmemleak
 # scan; lockdown, which cannot be lowered again, ends the debugfs part.
-stage suite-misc "conformance-misc:./hellodev_test_part misc" \
+# The suites' tests without variants run in the misc part.
+stage suite-misc "conformance-misc:./hellodev_conformance -v misc -f global" \
+	"hostile-misc:./hellodev_hostile -v misc -f global" \
 	"kmemleak:./hellodev_fault kmemleak"
-stage suite-cdev "conformance-cdev:./hellodev_test_part cdev" \
+stage suite-cdev "conformance-cdev:./hellodev_conformance -v cdev" \
+	"hostile-cdev:./hellodev_hostile -v cdev" \
 	"kmemleak:./hellodev_fault kmemleak"
-stage suite-debugfs "conformance-debugfs:./hellodev_test_part debugfs" \
+stage suite-debugfs "conformance-debugfs:./hellodev_conformance -v debugfs" \
+	"hostile-debugfs:./hellodev_hostile -v debugfs -v debugfs_full_proxy" \
 	"lockdown:./hellodev_fault lockdown"
 boots=(suite-misc suite-cdev suite-debugfs)
 if [ "$series" != 6.1 ]; then
-	stage suite-rust "conformance-rust:./hellodev_test_part rust" \
+	stage suite-rust "conformance-rust:./hellodev_conformance -v rust" \
+		"hostile-rust:./hellodev_hostile -v rust" \
 		"kmemleak:./hellodev_fault kmemleak"
 	boots+=(suite-rust)
 fi

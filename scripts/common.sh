@@ -209,6 +209,48 @@ build_modules() {
 	printf '%s\n' "$build/kmod/$rel"
 }
 
+# ksft_dir - print a directory with the kselftest harness the userspace
+# programs build with (tests/Makefile's KSFT): kselftest_harness.h and
+# kselftest.h of Debian 12's linux-source-6.12, the oldest harness with the
+# filters (-v, -f, -t) and SKIP() in a fixture's set-up that the suites
+# use. Extracted once per package version.
+ksft_dir() {
+	local ver dir sel=linux-source-6.12/tools/testing/selftests
+
+	need_pkgs linux-source-6.12 xz-utils
+	# shellcheck disable=SC2016 # dpkg-query's format fields
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	dir=$build/ksft-$ver
+	mkdir -p "$build"
+	(
+		flock 7
+		[ -e "$dir/.done" ] && exit 0
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$dir" \
+			--strip-components=4 "$sel/kselftest_harness.h" "$sel/kselftest.h" &&
+			touch "$dir/.done"
+	) 7>"$build/.lock-ksft" || die "extracting the kselftest harness from linux-source-6.12 failed"
+	printf '%s\n' "$dir"
+}
+
+# build_tests DIR TIMEOUT PROGRAM... - build tests/Makefile's PROGRAMs into
+# DIR, the harness's limit per test TIMEOUT seconds.
+build_tests() {
+	local dir=$1 timeout=$2 ksft
+
+	shift 2
+	ksft=$(ksft_dir)
+	make -s -C "$top/tests" O="$dir" KSFT="$ksft" TIMEOUT="$timeout" "$@" ||
+		die "building $* failed"
+}
+
+# no_rust_filter REL - the harness filter that leaves out the Rust twin's
+# variants where kernel REL has no Rust ("-V rust"), else nothing.
+no_rust_filter() {
+	in_chroot_kernel "$1" || echo "-V rust"
+}
+
 # The kernel log lines that fail a guest's run (vm.sh's log gate, and
 # racetest.sh's after it takes out the debugfs WARN). RCU stalls: "rcu:
 # INFO: rcu_preempt detected stalls on CPUs/tasks:", "self-detected stall
@@ -238,21 +280,42 @@ log_whole() {
 	fi
 }
 
-# ktap_summary NAME FILE [pass|fail] - print "NAME: N passed, N failed,
-# N skipped" for the top-level results of a KTAP/TAP file, plus one check
-# passed or failed by the caller (the guest log gate); a plan that was not
-# met counts as a failure.
+# ktap_summary NAME FILE [pass|fail [STREAMS]] - print "NAME: N passed, N
+# failed, N skipped" for the top-level results of a KTAP/TAP file, plus one
+# check passed or failed by the caller (the guest log gate). FILE holds
+# STREAMS streams (default 1), each from its "TAP version" line (or its plan)
+# on; a stream whose plan was not met, or one that is missing, counts as a
+# failure.
 ktap_summary() {
-	awk -v name="$1" -v gate="${3:-}" '
-		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
-		/^ok [0-9]+/ { if ($0 ~ /# SKIP/) skip++; else pass++ }
-		/^not ok [0-9]+/ { fail++ }
+	awk -v name="$1" -v gate="${3:-}" -v want="${4:-1}" '
+		function end_stream() {
+			if (open && (plan == "" || ran != plan)) {
+				printf "%s: stream %d: plan %s but %d results\n", name, streams, plan, ran
+				fail++
+			}
+			open = 0
+		}
+		function start_stream() {
+			end_stream()
+			streams++
+			open = 1
+			plan = ""
+			ran = 0
+		}
+		/^TAP version [0-9]+$/ { start_stream(); next }
+		/^1\.\.[0-9]+$/ {
+			if (!open || plan != "")
+				start_stream()
+			plan = substr($0, 4) + 0
+		}
+		/^ok [0-9]+/ { if ($0 ~ /# SKIP/) skip++; else pass++; ran++ }
+		/^not ok [0-9]+/ { fail++; ran++ }
 		END {
-			ran = pass + fail + skip
+			end_stream()
 			if (gate == "pass") pass++
 			if (gate == "fail") fail++
-			if (plan == "" || ran != plan) {
-				printf "%s: plan %s but %d results\n", name, plan, ran
+			if (streams != want) {
+				printf "%s: %d TAP streams, want %d\n", name, streams, want
 				fail++
 			}
 			printf "%s: %d passed, %d failed, %d skipped\n", name, pass, fail, skip

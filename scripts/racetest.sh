@@ -283,23 +283,29 @@ say "the debugfs WARN filter takes exactly the WARN's reports (19 cases)"
 
 series=${KERNEL:-6.1}
 cycles=${HELLODEV_RACE_CYCLES:-200}
-need_pkgs "${VM_PKGS[@]}" linux-source-6.1
+need_pkgs "${VM_PKGS[@]}"
 need_kernel "$series"
 rel=$(kernel_release "$series")
 say "building the modules and the race test for $rel"
 kmod=$(build_modules "$series")
-src=$("$top/scripts/linux-src.sh")
 
 out="$build/racetest/$rel"
 stage="$out/stage"
 rm -rf "$stage"
 mkdir -p "$stage/hellodev"
 cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
-gcc -static -O2 -Wall -Werror -I"$src/tools/testing/selftests" \
-	-o "$stage/hellodev/hellodev_race" "$top/tests/hellodev_race.c" -lpthread
+build_tests "$out/bin" 300 hellodev_race
+cp "$out/bin/hellodev_race" "$stage/hellodev/"
+# The harness's filters: the variants HELLODEV_RACE_ONLY names, and none of
+# the Rust twin's where the kernel has no Rust.
+filter=$(no_rust_filter "$rel")
+hd_only=${HELLODEV_RACE_ONLY:-}
+for v in ${hd_only//,/ }; do
+	filter+=" -v $v"
+done
 cat >"$stage/hellodev/run.sh" <<RUN
 #!/bin/sh
-${HELLODEV_RACE_ONLY:+HELLODEV_RACE_ONLY=$HELLODEV_RACE_ONLY }HELLODEV_RACE_DEBUGFS=1 HELLODEV_RACE_CYCLES=$cycles exec ./hellodev_race
+HELLODEV_RACE_DEBUGFS=1 HELLODEV_RACE_CYCLES=$cycles exec ./hellodev_race $filter
 RUN
 chmod +x "$stage/hellodev/run.sh"
 

@@ -71,13 +71,12 @@ root=$(mktemp -d "$build/vmroot.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc}
 cp "$busybox" "$root/bin/busybox"
-# tests/kmsg_dump.c, built once per change of it.
-dump=$build/kmsg_dump
-if [ ! "$dump" -nt "$top/tests/kmsg_dump.c" ]; then
-	gcc -static -O2 -Wall -Wextra -Werror -o "$dump.$$" "$top/tests/kmsg_dump.c"
-	mv -f "$dump.$$" "$dump"
-fi
-cp "$dump" "$root/bin/kmsg_dump"
+# tests/kmsg_dump.c, built once per change of it (one vm.sh at a time).
+(
+	flock 7
+	build_tests "$build/kmsg" 300 kmsg_dump
+) 7>"$build/.lock-kmsg"
+cp "$build/kmsg/kmsg_dump" "$root/bin/kmsg_dump"
 cp -a "$stage/." "$root/"
 printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\nuser:x:1000:\n' >"$root/etc/group"

@@ -31,7 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hellodev_user.h"
+#include "kselftest.h"
+#include "hellodev_lib.h"
 
 #define LOG_ERR		3
 #define FAIL_NTH_BIG	1000000u
@@ -131,7 +132,7 @@ static const struct init_steps init_steps[] = {
  * The frontends under test: the C ones, and the Rust twin where its module
  * is here (set by main()).
  */
-static const struct hd_frontend *frontends[ARRAY_SIZE(all_frontends) + 1];
+static const struct hd_frontend *frontends[HD_FRONTENDS];
 static size_t n_frontends;
 
 /* The init steps of @fe. */
@@ -182,101 +183,30 @@ static void diag(const char *fmt, ...)
 	}					\
 } while (0)
 
-static int test_number;
-
 /* Print the KTAP line of one test and reset the failure flag. */
-static void ktap(const char *name, bool skipped, const char *why)
+static void ktap(const char *name)
 {
-	if (skipped)
-		printf("ok %d %s # SKIP %s\n", ++test_number, name, why);
+	if (failed)
+		ksft_test_result_fail("%s\n", name);
 	else
-		printf("%sok %d %s\n", failed ? "not " : "", ++test_number,
-		       name);
-	fflush(stdout);
+		ksft_test_result_pass("%s\n", name);
 	failed = false;
 }
 
-/* Whether a line of @file has the blank-separated word @word. */
-static bool file_has_word(const char *file, const char *word)
+/* The greeting through @fe's node @name, and open_count @count; or why not. */
+static bool greeting_reads_count(const struct hd_frontend *fe, const char *name,
+				 long long count)
 {
-	char line[256], *tok, *save;
-	bool found = false;
-	FILE *f = fopen(file, "re");
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		for (tok = strtok_r(line, " \t\n", &save); tok && !found;
-		     tok = strtok_r(NULL, " \t\n", &save))
-			found = !strcmp(tok, word);
-	fclose(f);
-	return found;
-}
-
-/* Load @fe as node @name: 0 or -errno. */
-static int mod_load(const struct hd_frontend *fe, const char *name)
-{
-	char params[64];
-
-	snprintf(params, sizeof(params), "name=%s", name);
-	return mod_load_file(fe->ko, params);
-}
-
-/*
- * Whether anything @fe makes for node @name is there: the module, the node,
- * open_count, the class entry or debugfs directory, the class, the
- * /proc/devices or /proc/misc line. Reports each leftover.
- */
-static bool leftovers(const struct hd_frontend *fe, const char *name)
-{
-	const char *const fmts[] = { fe->node_fmt, fe->count_fmt, fe->entry_fmt };
 	char path[PATH_MAX];
-	bool left = false;
-	size_t i;
-
-	if (!mod_wait_gone(fe->mod, GONE_TIMEOUT_MS)) {
-		diag("%s: module %s is still loaded", name, fe->mod);
-		left = true;
-	}
-	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
-		fmt_path(path, fmts[i], name);
-		if (exists(path)) {
-			diag("%s: %s is left behind", name, path);
-			left = true;
-		}
-	}
-	if (fe->class_dir && exists(fe->class_dir)) {
-		diag("%s: %s is left behind", name, fe->class_dir);
-		left = true;
-	}
-	if (fe->proc_devices && file_has_word("/proc/devices", name)) {
-		diag("%s: /proc/devices still lists it", name);
-		left = true;
-	}
-	if (fe->proc_misc && file_has_word("/proc/misc", name)) {
-		diag("%s: /proc/misc still lists it", name);
-		left = true;
-	}
-	return left;
-}
-
-/* The greeting through @fe's node @name, open_count 1; or why not. */
-static bool greeting_reads(const struct hd_frontend *fe, const char *name,
-			   long long count)
-{
-	char path[PATH_MAX], buf[64], *end;
-	ssize_t n;
+	long long n;
 
 	fmt_path(path, fe->node_fmt, name);
-	n = read_file(path, buf, sizeof(buf));
-	if (n != HD_GREETING_LEN || memcmp(buf, HD_GREETING, n)) {
-		diag("%s: read %zd \"%s\"", path, n, n > 0 ? buf : "");
+	if (!greeting_reads(path, HD_GREETING))
 		return false;
-	}
 	fmt_path(path, fe->count_fmt, name);
-	n = read_file(path, buf, sizeof(buf));
-	if (n <= 0 || strtoll(buf, &end, 10) != count || *end != '\n') {
-		diag("%s: \"%s\", not %lld", path, n > 0 ? buf : "", count);
+	n = read_count(path);
+	if (n != count) {
+		diag("%s: %lld, not %lld", path, n, count);
 		return false;
 	}
 	return true;
@@ -305,7 +235,7 @@ static int load_use_unload(const struct hd_frontend *fe, const char *name,
 			   const char *devnum)
 {
 	char num[32];
-	int err = mod_load(fe, name);
+	int err = mod_load_named(fe, name, "");
 
 	if (err) {
 		diag("%s: load failed: %s", name, strerror(-err));
@@ -317,110 +247,21 @@ static int load_use_unload(const struct hd_frontend *fe, const char *name,
 		     devnum);
 		err = -1;
 	}
-	if (!greeting_reads(fe, name, 1))
+	if (!greeting_reads_count(fe, name, 1))
 		err = -1;
 	if (mod_unload(fe->mod)) {
 		diag("%s: unload failed: %s", name, strerror(errno));
 		err = -1;
 	}
-	if (leftovers(fe, name))
+	if (!traces_are(fe, name, false, false))
 		err = -1;
 	return err;
 }
 
-/**
- * struct kmsg - new kernel log records that start with "<name>: ", or that
- *	contain a given text
- * @fd: /dev/kmsg
- * @match: "<name>: ", or the text
- * @anywhere: @match may be anywhere in the record
- * @level: log level of each record in @text
- * @text: the records since the last kmsg_drain()
- * @n: records in @text
- */
-struct kmsg {
-	int fd;
-	char match[48];
-	bool anywhere;
-	int level[16];
-	char text[16][256];
-	size_t n;
-};
-
-/*
- * Collect the records of node or module @name, or with @text anywhere;
- * none if both are NULL.
- */
-static void kmsg_open(struct kmsg *k, const char *name, const char *text)
+/* The text of the first record of @k, or "" if it has none. */
+static const char *first_text(const struct kmsg *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->fd = -1;
-	if (!name && !text)
-		return;
-	if (text)
-		snprintf(k->match, sizeof(k->match), "%s", text);
-	else
-		snprintf(k->match, sizeof(k->match), "%s: ", name);
-	k->anywhere = text;
-	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	lseek(k->fd, 0, SEEK_END);
-}
-
-/* Collect the new records that start with the prefix; 0 or -1. */
-static int kmsg_read(struct kmsg *k)
-{
-	char rec[1024], *msg, *nl;
-	ssize_t n;
-
-	if (k->fd < 0)
-		return 0;
-	for (;;) {
-		n = read(k->fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n < 0 && errno == EPIPE) {
-			diag("/dev/kmsg: records were overwritten");
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		if (!msg)
-			continue;
-		nl = strchr(++msg, '\n');
-		if (nl)
-			*nl = '\0';
-		if (k->anywhere ? !strstr(msg, k->match) :
-		    strncmp(msg, k->match, strlen(k->match)))
-			continue;
-		/* The module loader's own lines about the first load. */
-		if (strstr(msg, ": loading out-of-tree module taints kernel") ||
-		    strstr(msg, ": module verification failed"))
-			continue;
-		if (k->n < ARRAY_SIZE(k->text)) {
-			k->level[k->n] = atoi(rec) & 7;
-			snprintf(k->text[k->n], sizeof(k->text[0]), "%s", msg);
-		}
-		k->n++;
-	}
-}
-
-static void kmsg_drain(struct kmsg *k)
-{
-	kmsg_read(k);
-	k->n = 0;
-}
-
-/* Whether a record of @k contains @what. */
-static bool kmsg_has(const struct kmsg *k, const char *what)
-{
-	size_t i;
-
-	for (i = 0; i < k->n && i < ARRAY_SIZE(k->text); i++)
-		if (strstr(k->text[i], what))
-			return true;
-	return false;
+	return k->n ? k->rec[0].text : "";
 }
 
 /* fail-nth of this task: 0 means the fault asked for was injected. */
@@ -569,18 +410,18 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 	bool injected;
 	int err, step;
 
-	kmsg_drain(log);
+	kmsg_forget(log, NULL);
 	s->loads++;
 	err = load_failing(fe, name, nth, &injected, &sites);
 	kmsg_read(log);
 	if (!err) {
-		check(log->n == 1 && strstr(log->text[0], "(init)"),
+		check(log->n == 1 && strstr(log->rec[0].text, "(init)"),
 		      "%s #%u: loaded, but %zu records", name, nth, log->n);
 		if (injected) {
 			s->absorbed++;
 			fmt_path(path, fe->node_fmt, name);
 			if (exists(path)) {
-				check(greeting_reads(fe, name, 1),
+				check(greeting_reads_count(fe, name, 1),
 				      "%s #%u: loaded, does not read", name,
 				      nth);
 			} else {
@@ -592,7 +433,7 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 		}
 		check(!mod_unload(fe->mod), "%s #%u: unload: %s", name, nth,
 		      strerror(errno));
-		check(!leftovers(fe, name), "%s #%u: after unload", name, nth);
+		check(traces_are(fe, name, false, false), "%s #%u: after unload", name, nth);
 		diag("#%u: %s", nth, injected ? "absorbed, the load worked" :
 		     "nothing injected");
 		return 0;
@@ -602,16 +443,16 @@ static int inject_one(const struct hd_frontend *fe, const char *name,
 	      nth, strerror(-err));
 	check(err == -ENOMEM, "%s #%u: failed with %s, not ENOMEM", name, nth,
 	      strerror(-err));
-	check(!leftovers(fe, name), "%s #%u: after the failed load", name,
+	check(traces_are(fe, name, false, false), "%s #%u: after the failed load", name,
 	      nth);
 	if (!log->n) {
 		s->loader_failed++;
 		diag("#%u: %s before the init ran", nth, strerrorname_np(-err));
 	} else {
-		step = log->n == 1 ? step_of(fe, log->text[0]) : -1;
-		check(step >= 0 && log->level[0] == LOG_ERR,
+		step = log->n == 1 ? step_of(fe, log->rec[0].text) : -1;
+		check(step >= 0 && log->rec[0].level == LOG_ERR,
 		      "%s #%u: want one error record naming the step, got %zu: \"%s\"",
-		      name, nth, log->n, log->text[0]);
+		      name, nth, log->n, first_text(log));
 		diag("#%u: %s in %s", nth, strerrorname_np(-err),
 		     step >= 0 ? st->step[step].name : "?");
 		if (step >= 0) {
@@ -675,7 +516,7 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(name, sizeof(name), "hdf_%s", fe->tag);
-	kmsg_open(&log, name, NULL);
+	kmsg_open(&log, fe->mod, name);
 	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (fail_nth_fd < 0) {
 		check(0, "fail-nth: %s", strerror(errno));
@@ -688,9 +529,9 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 	if (err)
 		return;
 	dev_number(fe, name, devnum, sizeof(devnum));
-	check(greeting_reads(fe, name, 1), "%s: normal load", name);
+	check(greeting_reads_count(fe, name, 1), "%s: normal load", name);
 	check(!mod_unload(fe->mod), "%s: unload: %s", name, strerror(errno));
-	check(!leftovers(fe, name), "%s: after unload", name);
+	check(traces_are(fe, name, false, false), "%s: after unload", name);
 	diag("%s: a normal load passes %u fault-injection sites%s%s", name,
 	     s->sites, *devnum ? ", device " : "", devnum);
 	if (failed)
@@ -741,7 +582,7 @@ static void sweep_frontend(const struct hd_frontend *fe, struct sweep *s)
 		s->low = nth;
 	}
 	close(fail_nth_fd);
-	close(log.fd);
+	kmsg_close(&log);
 
 	diag("%s: %d loads injected at sites %u..%u: %d absorbed%s, %d failed before init",
 	     name, s->loads, s->low, s->sites, s->absorbed,
@@ -840,7 +681,7 @@ static void ktap_per_frontend(const char *test, const bool *ok)
 	for (i = 0; i < n_frontends; i++) {
 		snprintf(name, sizeof(name), "%s.%s", test, frontends[i]->tag);
 		check(ok[i], "%s failed", name);
-		ktap(name, false, NULL);
+		ktap(name);
 	}
 }
 
@@ -857,15 +698,15 @@ static void cycle_frontend(const struct hd_frontend *fe)
 	int i, err, bad = 0;
 
 	snprintf(name, sizeof(name), "hdc_%s", fe->tag);
-	err = mod_load(fe, name);
+	err = mod_load_named(fe, name, "");
 	if (err) {
 		check(0, "%s: first load: %s", name, strerror(-err));
 		return;
 	}
 	dev_number(fe, name, devnum, sizeof(devnum));
-	check(greeting_reads(fe, name, 1), "%s: first cycle", name);
+	check(greeting_reads_count(fe, name, 1), "%s: first cycle", name);
 	check(!mod_unload(fe->mod), "%s: unload: %s", name, strerror(errno));
-	check(!leftovers(fe, name), "%s: after the first cycle", name);
+	check(traces_are(fe, name, false, false), "%s: after the first cycle", name);
 	for (i = 1; i < cycles_now && bad < 3; i++) {
 		bad += !!load_use_unload(fe, name, devnum);
 		if (!((i + 1) % 10))
@@ -1111,18 +952,18 @@ static void unload_all(void)
 static void test_lockdown(void)
 {
 	char buf[128], path[PATH_MAX], name[32];
-	struct kmsg lk, me;
+	struct kmsg log;
 	size_t i;
 	int fd, err;
 
 	unload_all();
 	for (i = 0; i < n_frontends; i++) {
 		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
-		err = mod_load(frontends[i], name);
+		err = mod_load_named(frontends[i], name, "");
 		check(!err, "load %s: %s", name, strerror(-err));
 	}
-	kmsg_open(&lk, NULL, "Lockdown: ");
-	kmsg_open(&me, NULL, "Kernel is locked down");
+	/* Every record: lockdown's are the kernel's, not a module's. */
+	check(!kmsg_open(&log, NULL, NULL), "/dev/kmsg: %s", strerror(errno));
 	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
 	      !strcmp(buf, "[none] integrity confidentiality\n"),
 	      "%s reads \"%s\"", LOCKDOWN, buf);
@@ -1131,20 +972,19 @@ static void test_lockdown(void)
 	check(read_file(LOCKDOWN, buf, sizeof(buf)) > 0 &&
 	      !strcmp(buf, "none [integrity] confidentiality\n"),
 	      "%s reads \"%s\"", LOCKDOWN, buf);
-	kmsg_read(&me);
-	check(kmsg_has(&me, "Kernel is locked down from securityfs"),
+	kmsg_read(&log);
+	check(kmsg_has(&log, "Kernel is locked down from securityfs"),
 	      "no \"Kernel is locked down\" record");
-	ktap("lockdown.raised_to_integrity_with_the_modules_loaded", false,
-	     NULL);
+	ktap("lockdown.raised_to_integrity_with_the_modules_loaded");
 
 	/* A 0400 file with no ioctl or mmap, opened read-only, is allowed. */
 	for (i = 0; i < n_frontends; i++) {
 		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
-		check(greeting_reads(frontends[i], name, 1), "%s", name);
+		check(greeting_reads_count(frontends[i], name, 1), "%s", name);
 	}
-	kmsg_read(&lk);
-	check(!lk.n, "reading was refused: \"%s\"", lk.text[0]);
-	ktap("lockdown.greetings_and_open_counts_still_read", false, NULL);
+	kmsg_forget(&log, NULL);
+	check(!kmsg_has(&log, "Lockdown: "), "reading was refused");
+	ktap("lockdown.greetings_and_open_counts_still_read");
 
 	fmt_path(path, fe_debugfs.node_fmt, "hdl_debugfs");
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -1155,20 +995,22 @@ static void test_lockdown(void)
 	err = read_file(KMEMLEAK, buf, sizeof(buf));
 	check(err == -EPERM, "read %s: %s", KMEMLEAK,
 	      err < 0 ? strerror(-err) : "allowed");
-	kmsg_read(&lk);
-	check(kmsg_has(&lk, "debugfs access is restricted"),
+	kmsg_read(&log);
+	check(kmsg_has(&log, "Lockdown: ") &&
+	      kmsg_has(&log, "debugfs access is restricted"),
 	      "no \"debugfs access is restricted\" record");
 	check(!mod_unload(fe_misc.mod) && mod_wait_gone(fe_misc.mod, GONE_TIMEOUT_MS),
 	      "unload %s under lockdown", fe_misc.mod);
-	err = mod_load(&fe_misc, "hdl_misc");
+	err = mod_load_named(&fe_misc, "hdl_misc", "");
 	check(err == -EPERM, "load of an unsigned module: %s",
 	      err ? strerror(-err) : "allowed");
-	kmsg_read(&lk);
-	check(kmsg_has(&lk, "unsigned module loading is restricted"),
+	kmsg_read(&log);
+	check(kmsg_has(&log, "unsigned module loading is restricted"),
 	      "no \"unsigned module loading is restricted\" record");
-	for (i = 0; i < lk.n && i < ARRAY_SIZE(lk.text); i++)
-		diag("log: %s", lk.text[i]);
-	ktap("lockdown.refusals_are_refused_and_logged", false, NULL);
+	for (i = 0; i < log.n; i++)
+		if (strstr(log.rec[i].text, "Lockdown: "))
+			diag("log: %s", log.rec[i].text);
+	ktap("lockdown.refusals_are_refused_and_logged");
 
 	err = write_file(LOCKDOWN, "none");
 	check(err == -EPERM, "lower to none: %s", err ? strerror(-err) : "allowed");
@@ -1179,12 +1021,10 @@ static void test_lockdown(void)
 		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
 		check(!mod_unload(frontends[i]->mod), "unload %s: %s",
 		      frontends[i]->mod, strerror(errno));
-		check(!leftovers(frontends[i], name), "%s after unload", name);
+		check(traces_are(frontends[i], name, false, false), "%s after unload", name);
 	}
-	ktap("lockdown.cannot_be_lowered_and_modules_still_unload", false,
-	     NULL);
-	close(lk.fd);
-	close(me.fd);
+	ktap("lockdown.cannot_be_lowered_and_modules_still_unload");
+	kmsg_close(&log);
 }
 
 /* Fault injection over every init, watched by kmemleak. */
@@ -1192,18 +1032,18 @@ static int run_faults(void)
 {
 	bool ok[ARRAY_SIZE(frontends)] = { true, true, true, true };
 
-	printf("TAP version 13\n1..%zu\n", 2 + n_frontends);
-	fflush(stdout);
+	ksft_print_header();
+	ksft_set_plan(2 + n_frontends);
 	unload_all();
 	kmemleak_clean();
-	ktap("kmemleak_clean_after_boot", false, NULL);
+	ktap("kmemleak_clean_after_boot");
 	/* A failed set-up fails every sweep: they see "failed" set. */
 	fault_setup();
 	run_per_frontend("fault_injection", fault_injection, ok);
 	ktap_per_frontend("fault_injection", ok);
 	kmemleak_clean();
-	ktap("kmemleak_clean_after_fault_injection", false, NULL);
-	return 0;
+	ktap("kmemleak_clean_after_fault_injection");
+	ksft_finished();
 }
 
 /*
@@ -1217,11 +1057,11 @@ static int run_cycles(void)
 	struct mem m[3];
 	int half;
 
-	printf("TAP version 13\n1..%zu\n", 3 + n_frontends);
-	fflush(stdout);
+	ksft_print_header();
+	ksft_set_plan(3 + n_frontends);
 	unload_all();
 	kmemleak_clean();
-	ktap("kmemleak_clean_after_boot", false, NULL);
+	ktap("kmemleak_clean_after_boot");
 	/*
 	 * What a first load and unload leave cached for good (sysfs and
 	 * proc dentries and inodes, kernfs nodes) is no leak: in step with
@@ -1239,10 +1079,10 @@ static int run_cycles(void)
 	}
 	ktap_per_frontend("cycles", ok);
 	mem_compare(m);
-	ktap("no_slab_or_vmalloc_growth_in_step_with_the_cycles", false, NULL);
+	ktap("no_slab_or_vmalloc_growth_in_step_with_the_cycles");
 	kmemleak_clean();
-	ktap("kmemleak_clean_after_the_cycles", false, NULL);
-	return 0;
+	ktap("kmemleak_clean_after_the_cycles");
+	ksft_finished();
 }
 
 /*
@@ -1251,18 +1091,18 @@ static int run_cycles(void)
  */
 static void after_suite(int tests)
 {
-	printf("TAP version 13\n1..%d\n", tests);
-	fflush(stdout);
+	ksft_print_header();
+	ksft_set_plan(tests);
 	unload_all();
 	kmemleak_clean();
-	ktap("kmemleak_clean_after_the_conformance_suite", false, NULL);
+	ktap("kmemleak_clean_after_the_conformance_suite");
 }
 
 /* After a part of the conformance suite: kmemleak. */
 static int run_kmemleak(void)
 {
 	after_suite(1);
-	return 0;
+	ksft_finished();
 }
 
 /* After the conformance suite: kmemleak, then lockdown, which ends it. */
@@ -1270,7 +1110,7 @@ static int run_lockdown(void)
 {
 	after_suite(5);
 	test_lockdown();
-	return 0;
+	ksft_finished();
 }
 
 /*
@@ -1285,28 +1125,27 @@ static int run_debugfs_off(void)
 	size_t i;
 	int err;
 
-	printf("TAP version 13\n1..%zu\n", 1 + n_frontends);
-	fflush(stdout);
+	ksft_print_header();
+	ksft_set_plan(1 + n_frontends);
 	check(!exists(HD_DEBUGFS), "%s exists", HD_DEBUGFS);
 	check(!file_has_word("/proc/filesystems", "debugfs"),
 	      "debugfs is registered");
-	ktap("debugfs_off.debugfs_is_not_there", false, NULL);
+	ktap("debugfs_off.debugfs_is_not_there");
 
 	kmsg_open(&log, fe_debugfs.mod, NULL);
 	for (i = 0; i < 2; i++) {
-		kmsg_drain(&log);
-		err = mod_load(&fe_debugfs, fe_debugfs.mod);
+		kmsg_forget(&log, NULL);
+		err = mod_load_named(&fe_debugfs, fe_debugfs.mod, "");
 		check(err == -EPERM, "load: %s", err ? strerror(-err) : "loaded");
 		kmsg_read(&log);
-		check(log.n == 1 && log.level[0] == LOG_ERR &&
-		      strstr(log.text[0], "cannot create debugfs directory") &&
-		      strstr(log.text[0], "(-1)"),
+		check(log.n == 1 && log.rec[0].level == LOG_ERR &&
+		      strstr(log.rec[0].text, "cannot create debugfs directory") &&
+		      strstr(log.rec[0].text, "(-1)"),
 		      "want one error record, got %zu: \"%s\"", log.n,
-		      log.text[0]);
-		check(!leftovers(&fe_debugfs, fe_debugfs.mod), "after the load");
+		      first_text(&log));
+		check(traces_are(&fe_debugfs, fe_debugfs.mod, false, false), "after the load");
 	}
-	ktap("debugfs_off.debugfs_frontend_fails_cleanly_with_eperm", false,
-	     NULL);
+	ktap("debugfs_off.debugfs_frontend_fails_cleanly_with_eperm");
 
 	for (i = 0; i < n_frontends; i++) {
 		if (frontends[i] == &fe_debugfs)
@@ -1315,10 +1154,10 @@ static int run_debugfs_off(void)
 		      "%s", frontends[i]->mod);
 		snprintf(name, sizeof(name), "debugfs_off.%s_works",
 			 frontends[i]->tag);
-		ktap(name, false, NULL);
+		ktap(name);
 	}
-	close(log.fd);
-	return 0;
+	kmsg_close(&log);
+	ksft_finished();
 }
 
 /*
@@ -1354,10 +1193,9 @@ static bool select_frontends(const char *list)
 
 int main(int argc, char **argv)
 {
-	for (n_frontends = 0; n_frontends < ARRAY_SIZE(all_frontends); n_frontends++)
-		frontends[n_frontends] = all_frontends[n_frontends];
-	if (exists(fe_rust.ko))
-		frontends[n_frontends++] = &fe_rust;
+	n_frontends = frontends_here(frontends);
+	hd_diag = diag;
+	hd_gone_timeout_ms = GONE_TIMEOUT_MS;
 	if (geteuid()) {
 		fprintf(stderr, "hellodev_fault: run as root\n");
 		return 2;

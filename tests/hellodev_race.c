@@ -12,8 +12,8 @@
  * frontend are HELLODEV_RACE_CYCLES (default 200); after each unload the
  * readers go on for HELLODEV_RACE_HOLD_MS (default 0) before the next load:
  * on a debug kernel, whose kobject releases come seconds late, what still
- * refers to the unloaded module is opened then. HELLODEV_RACE_ONLY, if
- * set, is a comma-separated list of the variants to run.
+ * refers to the unloaded module is opened then. The harness's -v runs one
+ * variant (scripts/racetest.sh's HELLODEV_RACE_ONLY).
  *
  * The debugfs variants are skipped unless HELLODEV_RACE_DEBUGFS=1, which
  * says that the kernel has the fix that scripts/check-debug.sh applies to
@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "hellodev_user.h"
+#include "hellodev_lib.h"
 
 #define RACE_CYCLES		200
 #define READERS_PER_PATH	2
@@ -215,19 +215,14 @@ FIXTURE_VARIANT_ADD(race, rust) {
 	.mknod_errnos = misc_mknod_errnos,
 };
 
-static int race_load(const struct hd_frontend *fe, const char *name,
-		     const char *params)
-{
-	char all[128];
-
-	snprintf(all, sizeof(all), "name=%s %s", name, params);
-	return mod_load_file(fe->ko, all);
-}
-
 FIXTURE_SETUP(race)
 {
-	int err = mod_unload(variant->fe->mod);
+	int err;
 
+	if (variant->fe->rust && !exists(variant->fe->ko))
+		SKIP(return, "%s not here: a kernel without Rust",
+		     variant->fe->ko);
+	err = mod_unload(variant->fe->mod);
 	ASSERT_EQ(0, geteuid()) TH_LOG("the test loads modules: run as root");
 	ASSERT_TRUE(exists(variant->fe->ko)) TH_LOG("%s not found", variant->fe->ko);
 	ASSERT_TRUE(!err || err == -ENOENT);
@@ -326,7 +321,7 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 	for (c = 0; c < cycles; c++) {
 		atomic_store(&self->dev.cycle_reads, 0);
 		atomic_store(&self->mknod.cycle_reads, 0);
-		err = race_load(fe, self->name, variant->params);
+		err = mod_load_named(fe, self->name, variant->params);
 		ASSERT_EQ(0, err) TH_LOG("load %d: %s", c, strerror(-err));
 		if (variant->mknod_errnos) {
 			devt = node_devt(fe, self->name);
@@ -368,44 +363,4 @@ TEST_F_TIMEOUT(race, unload_and_reload_under_readers, 3600)
 		report(_metadata, "mknod node", &self->mknod);
 }
 
-#define main hellodev_harness_main
 TEST_HARNESS_MAIN
-#undef main
-
-/* Whether @name is one of the comma-separated @list. */
-static bool in_list(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	const char *p;
-
-	for (p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
-			return true;
-	return false;
-}
-
-/* Take every variant that HELLODEV_RACE_ONLY does not name off the lists. */
-static void keep_only_variants(const char *only)
-{
-	struct __fixture_variant_metadata *v, **link;
-	struct __fixture_metadata *f;
-
-	for (f = __fixture_list; f; f = f->next) {
-		for (link = &f->variant; (v = *link);) {
-			if (!in_list(only, v->name))
-				*link = v->next;
-			else
-				link = &v->next;
-		}
-	}
-}
-
-int main(int argc, char **argv)
-{
-	const char *only = getenv("HELLODEV_RACE_ONLY");
-
-	drop_rust_variants_without_module();
-	if (only)
-		keep_only_variants(only);
-	return hellodev_harness_main(argc, argv);
-}

@@ -1,46 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmsg_dump - print every record of the kernel log, from the oldest the
- * kernel still holds, as dmesg does ("[seconds.micros] text"), without
- * busybox dmesg's 16 MiB limit. The guest's init (scripts/vm.sh) runs it
- * after the job. Its first line says the oldest record's sequence number
- * ("@@hellodev-kmsg-first SEQ": above 0, records were overwritten before
- * boot's end); a record overwritten while it reads is said in a line
- * "@@hellodev-kmsg-lost".
+ * kernel still holds, as dmesg does ("[seconds.micros] text", /dev/kmsg's
+ * \xHH escapes undone), without busybox dmesg's 16 MiB limit. The guest's
+ * init (scripts/vm.sh) runs it after the job. Its first line says the
+ * oldest record's sequence number ("@@hellodev-kmsg-first SEQ": above 0,
+ * records were overwritten before boot's end); a record overwritten while
+ * it reads is said in a line "@@hellodev-kmsg-lost".
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-/*
- * Undo /dev/kmsg's escaping of @text in place: it writes each unprintable
- * byte and each backslash as "\xHH", which dmesg prints as the byte itself.
- */
-static void unescape(char *text)
-{
-	char *in = text, *out = text, hex[3] = "";
-
-	while (*in) {
-		if (in[0] == '\\' && in[1] == 'x' && in[2] && in[3]) {
-			hex[0] = in[2];
-			hex[1] = in[3];
-			*out++ = (char)strtoul(hex, NULL, 16);
-			in += 4;
-		} else {
-			*out++ = *in++;
-		}
-	}
-	*out = '\0';
-}
+#include "hellodev_lib.h"
 
 int main(void)
 {
-	char rec[8192 + 1];
+	char buf[8192 + 1];
+	struct kmsg_rec r;
 	bool first = true;
+	ssize_t n;
 	int fd;
 
 	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
@@ -49,10 +29,7 @@ int main(void)
 		return 1;
 	}
 	for (;;) {
-		unsigned long long seq, usec;
-		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		char *text, *end;
-
+		n = read(fd, buf, sizeof(buf) - 1);
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0 && errno == EPIPE) {
@@ -63,22 +40,15 @@ int main(void)
 			perror("kmsg_dump: read");
 			return 1;
 		}
-		rec[n] = '\0';
-		/* "prio,seq,usec,flags;text\n", then " KEY=value" lines. */
-		text = strchr(rec, ';');
-		if (!text || sscanf(rec, "%*u,%llu,%llu", &seq, &usec) != 2)
+		buf[n] = '\0';
+		if (!kmsg_parse(buf, &r))
 			continue;
 		if (first) {
-			printf("@@hellodev-kmsg-first %llu\n", seq);
+			printf("@@hellodev-kmsg-first %llu\n", r.seq);
 			first = false;
 		}
-		text++;
-		end = strchr(text, '\n');
-		if (end)
-			*end = '\0';
-		unescape(text);
-		printf("[%5llu.%06llu] %s\n", usec / 1000000, usec % 1000000,
-		       text);
+		printf("[%5llu.%06llu] %s\n", r.usec / 1000000, r.usec % 1000000,
+		       r.text);
 	}
 	return 0;
 }
