@@ -289,6 +289,45 @@ gate_kdoc() {
 	(cd "$1" && quiet perl "$src/scripts/kernel-doc" -none $(git -C "$top" ls-files '*.c' '*.h'))
 }
 
+# gate_constants DIR - the defaults and limits, written once per language,
+# agree: the C core (common/hellodev.h), the Rust core (common/hellodev.rs)
+# and the tests (tests/hellodev_lib.h) give each one value, and the C and
+# Rust parameter descriptions (MODULE_PARM_DESC, module_param!'s desc) are
+# the same text and state those values. Names each disagreement.
+gate_constants() {
+	local k c r t bad=0 p cd rd
+
+	for k in NAME_MAX GREETING_MAX DEFAULT_GREETING DEFAULT_MODE; do
+		c=$(sed -n "s/^#define HELLODEV_${k}[[:space:]]*\(.*\)$/\1/p" "$1/common/hellodev.h")
+		r=$(sed -n "s/^pub(crate) const $k: [^=]*= \(.*\);$/\1/p" "$1/common/hellodev.rs" |
+			sed 's/^c"/"/; s/^0o/0/')
+		t=$(sed -n "s/^#define HD_${k}[[:space:]]*\(.*\)$/\1/p" "$1/tests/hellodev_lib.h")
+		if [ -z "$c" ] || [ "$c" != "$r" ] || [ "$c" != "$t" ]; then
+			echo "$k: C ${c:-missing}, Rust ${r:-missing}, tests ${t:-missing}"
+			bad=1
+		fi
+	done
+	for p in name greeting log_opens mode; do
+		cd=$(cat "$1/common/hellodev.c" "$1/variants/misc.c" |
+			sed -n "s/^MODULE_PARM_DESC($p, \(\".*\"\));$/\1/p")
+		rd=$(awk -v p="$p" '$0 ~ "^    name: \"" p "\",$" { getline; sub(/^    desc: /, ""); sub(/,$/, ""); print }' \
+			"$1/variants/rust_misc.rs")
+		if [ -z "$cd" ] || [ "$cd" != "$rd" ]; then
+			echo "parameter $p: C desc ${cd:-missing}, Rust desc ${rd:-missing}"
+			bad=1
+		fi
+	done
+	c=$(sed -n 's/^#define HELLODEV_NAME_MAX[[:space:]]*//p' "$1/common/hellodev.h")
+	grep -q "^MODULE_PARM_DESC(name, \"Node name, 1-$c of " "$1/common/hellodev.c" ||
+		{ echo "name's description does not give the limit $c"; bad=1; }
+	c=$(sed -n 's/^#define HELLODEV_GREETING_MAX[[:space:]]*//p' "$1/common/hellodev.h")
+	t=$(sed -n 's/^#define HELLODEV_DEFAULT_GREETING[[:space:]]*"\(.*\)"$/\1/p' "$1/common/hellodev.h")
+	grep -Fq "MODULE_PARM_DESC(greeting, \"Text read back, then a newline; 1-$c bytes (default: \\\"$t\\\")\");" \
+		"$1/common/hellodev.c" ||
+		{ echo "greeting's description does not give the limit $c and the default \"$t\""; bad=1; }
+	return "$bad"
+}
+
 # gate_kdoc_cover DIR - every non-static function has kernel-doc.
 gate_kdoc_cover() {
 	(cd "$1" && "$top/scripts/kdoc-cover.sh" common/*.c variants/*.c rust/*.c tests/hellodev_lib.c)
@@ -447,6 +486,8 @@ done
 check "kernel-doc: no warnings" gate_kdoc "$top"
 check "kernel-doc on every non-static function" gate_kdoc_cover "$top"
 check "shellcheck" gate_shellcheck "$top"
+check "constants: C, Rust and the tests agree on every default and limit" \
+	gate_constants "$top"
 check "make deb: hellodev-dkms builds, lintian reports no error and no warning" \
 	gate_deb "$top"
 if [ -n "$rust_rel" ]; then
@@ -484,6 +525,12 @@ check "the kernel-doc gate rejects an undescribed parameter" \
 check "the kernel-doc coverage gate rejects a function without kernel-doc" \
 	gate_rejects common/hellodev.c 's/^ \* hellodev_open_count() - / * hellodev_open_cnt() - /' \
 	'hellodev_open_count\(\) has no kernel-doc' gate_kdoc_cover
+check "the constants gate rejects a Rust limit unlike C's" \
+	gate_rejects common/hellodev.rs 's/^pub(crate) const NAME_MAX: usize = 32;$/pub(crate) const NAME_MAX: usize = 31;/' \
+	'NAME_MAX: C 32, Rust 31, tests 32' gate_constants
+check "the constants gate rejects a Rust parameter description unlike C's" \
+	gate_rejects variants/rust_misc.rs 's/1-4095 bytes/1-4096 bytes/' \
+	'parameter greeting: C desc .*4095.*, Rust desc .*4096' gate_constants
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "the shellcheck gate rejects an unquoted expansion" \
 	gate_rejects scripts/vmtest.sh 's/^series=${KERNEL:-6.1}$/&\ncd $series/' \

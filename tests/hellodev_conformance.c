@@ -249,10 +249,11 @@ TEST_F(frontend, parameters_default_to_spec_and_are_read_only)
 
 	ASSERT_EQ(0, mod_load(fe, ""));
 	expect_param(_metadata, fe, "name", fe->mod);
-	expect_param(_metadata, fe, "greeting", "Hello from C");
+	expect_param(_metadata, fe, "greeting", HD_DEFAULT_GREETING);
 	expect_param(_metadata, fe, "log_opens", "Y");
 	if (fe->has_mode) {
-		expect_param(_metadata, fe, "mode", "0400");
+		snprintf(path, sizeof(path), "%04o", HD_DEFAULT_MODE);
+		expect_param(_metadata, fe, "mode", path);
 	} else {
 		snprintf(path, sizeof(path), "/sys/module/%s/parameters/mode",
 			 fe->mod);

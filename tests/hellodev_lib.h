@@ -24,8 +24,14 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* The core's default greeting and limits (common/hellodev.h). */
-#define HD_GREETING	"Hello from C\n"
+/*
+ * The core's defaults and limits, as common/hellodev.h and
+ * common/hellodev.rs have them (make check's constants gate holds the three
+ * to one value); HD_GREETING is what a read gives by default.
+ */
+#define HD_DEFAULT_GREETING	"Hello from C"
+#define HD_DEFAULT_MODE	0400
+#define HD_GREETING	HD_DEFAULT_GREETING "\n"
 #define HD_GREETING_LEN	((ssize_t)sizeof(HD_GREETING) - 1)
 #define HD_GREETING_MAX	4095
 #define HD_NAME_MAX	32
