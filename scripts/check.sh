@@ -90,7 +90,9 @@ suite() {
 	# Show failures as they come (harness "not ok"/"FAIL", kunit.py
 	# "[FAILED]") and the counts; everything else is in the log.
 	set +o pipefail
-	"$@" 2>&1 | tee "$log" |
+	# Niced, as KUnit is: the debug kernel's build comes first, so that
+	# check-debug's guests, which mostly wait, run beside these.
+	nice -n 5 "$@" 2>&1 | tee "$log" |
 		{ grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed|did not report' || true; }
 	rc=${PIPESTATUS[0]}
 	set -o pipefail
@@ -475,7 +477,8 @@ cd "$top"
 kunit_log=$build/check-kunit.log
 say "running kunit in the background; its log: ${kunit_log#"$top"/}"
 # Niced: on a cold machine the debug kernel's build (check-debug, above) is
-# the long pole, and KUnit has until the booted suites end.
+# the long pole; once it is built, check-debug's guests mostly wait, and
+# KUnit has until the booted suites end.
 setsid nice -n 10 "$top/scripts/kunit.sh" >"$kunit_log" 2>&1 &
 kunit_pid=$!
 kunit_start=$(date +%s)

@@ -283,9 +283,9 @@ log_whole() {
 # ktap_summary NAME FILE [pass|fail [STREAMS]] - print "NAME: N passed, N
 # failed, N skipped" for the top-level results of a KTAP/TAP file, plus one
 # check passed or failed by the caller (the guest log gate). FILE holds
-# STREAMS streams (default 1), each from its "TAP version" line (or its plan)
-# on; a stream whose plan was not met, or one that is missing, counts as a
-# failure.
+# STREAMS streams (default 1), each from its "TAP version" line (or its
+# first plan or result) on, its plan first or last; a stream whose plan was
+# not met, or one that is missing, counts as a failure.
 ktap_summary() {
 	awk -v name="$1" -v gate="${3:-}" -v want="${4:-1}" '
 		function end_stream() {
@@ -308,8 +308,18 @@ ktap_summary() {
 				start_stream()
 			plan = substr($0, 4) + 0
 		}
-		/^ok [0-9]+/ { if ($0 ~ /# SKIP/) skip++; else pass++; ran++ }
-		/^not ok [0-9]+/ { fail++; ran++ }
+		/^ok [0-9]+/ {
+			if (!open)
+				start_stream()
+			if ($0 ~ /# SKIP/) skip++; else pass++
+			ran++
+		}
+		/^not ok [0-9]+/ {
+			if (!open)
+				start_stream()
+			fail++
+			ran++
+		}
 		END {
 			end_stream()
 			if (gate == "pass") pass++
