@@ -634,17 +634,20 @@ check "$rel: guest log gate fails an RCU stall and a guest that printed no taint
 	gate_fails "$rel" 'echo "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg
 umount -l /proc' \
 	'rcu: INFO: rcu_preempt detected stalls' 'the guest reported no taint'
+# These two write and read back tens of MiB of log, minutes of a loaded
+# host's TCG (a cold CI run took over 300 s): up to 1200 s; no time is
+# measured.
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "$rel: guest log gate sees a Call Trace logged before 22 MiB of log (busybox dmesg reads 16)" \
 	gate_fails "$rel" 'echo l >/proc/sysrq-trigger
 L=$(printf "%0899d" 0 | tr 0 x)
 yes "$L" | dd of=/dev/kmsg bs=900 count=25000 iflag=fullblock 2>/dev/null' \
-	'Call Trace' -- -a printk.devkmsg=on
+	'Call Trace' -- -a printk.devkmsg=on -t 1200
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "$rel: guest log gate fails a run whose kernel log lost records" \
 	gate_fails "$rel" 'L=$(printf "%0899d" 0 | tr 0 x)
 yes "$L" | dd of=/dev/kmsg bs=900 count=45000 iflag=fullblock 2>/dev/null' \
-	'the kernel log lost its oldest records' -- -a printk.devkmsg=on
+	'the kernel log lost its oldest records' -- -a printk.devkmsg=on -t 1200
 check "dkmstest counts its guest log gate" dkms_gate_counts
 check "suite() fails a KUnit run that ends before every planned config reported" \
 	suite_fails kunit-dies env HELLODEV_KUNIT_CONFIGS="um bogus" "$top/scripts/kunit.sh"
