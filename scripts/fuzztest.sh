@@ -300,6 +300,9 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 			echo 1 >$tracing/events/hellodev/$probe/enable; then
 			filtered=1
 			probed=1
+			# Room for some 300,000 events per CPU: an idle host's
+			# stress-ng opens the node over 100,000 times.
+			echo 16384 >$tracing/buffer_size_kb
 			: >$tracing/trace
 			echo 1 >$tracing/tracing_on
 			check "$fe: a kprobe event counts misc_open() on $dev: $sym is notrace here" \
