@@ -439,26 +439,41 @@ void mod_describe(const char *mod, char *out, size_t size)
 }
 
 /**
+ * unload_leftover() - unload a frontend's module if it is loaded
+ * @fe: the frontend
+ *
+ * Does not wait for it to leave sysfs (a fixture's teardown: the next
+ * set-up's remove_leftovers() waits).
+ *
+ * Return: true if delete_module() took it or it was not loaded; else
+ * false, said through hd_diag() with the module's state.
+ */
+bool unload_leftover(const struct hd_frontend *fe)
+{
+	char what[96];
+	int err = mod_unload(fe->mod);
+
+	if (!err || err == -ENOENT)
+		return true;
+	mod_describe(fe->mod, what, sizeof(what));
+	hd_diag("unload %s: %s (%s)", fe->mod, strerror(-err), what);
+	return false;
+}
+
+/**
  * remove_leftovers() - unload whatever an earlier test left of any frontend
  *
- * Return: 0, or the -errno of the first module that would not go (said
+ * Return: 0, or -EBUSY for the first module that would not go (said
  * through hd_diag(), with the module's state).
  */
 int remove_leftovers(void)
 {
 	const struct hd_frontend *fes[HD_FRONTENDS];
 	size_t i, n = frontends_here(fes);
-	char what[96];
-	int err;
 
 	for (i = 0; i < n; i++) {
-		err = mod_unload(fes[i]->mod);
-		if (err && err != -ENOENT) {
-			mod_describe(fes[i]->mod, what, sizeof(what));
-			hd_diag("unload leftover %s: %s (%s)", fes[i]->mod,
-				strerror(-err), what);
-			return err;
-		}
+		if (!unload_leftover(fes[i]))
+			return -EBUSY;
 		if (!mod_wait_gone(fes[i]->mod, HD_GONE_TIMEOUT_MS)) {
 			hd_diag("leftover %s stays loaded", fes[i]->mod);
 			return -EBUSY;

@@ -109,6 +109,7 @@ bool mod_listed(const char *mod);
 bool mod_wait_gone(const char *mod, int timeout_ms);
 long long mod_refcnt(const char *mod);
 void mod_describe(const char *mod, char *out, size_t size);
+bool unload_leftover(const struct hd_frontend *fe);
 int remove_leftovers(void);
 
 bool unload_wait(const struct hd_frontend *fe);
