@@ -443,17 +443,18 @@ def plot_data(res, path):
             f.write('"%s" %s\n' % (PLOT_LABEL[key], " ".join(cells)))
 
 
-def smoke(boots, vm_rcs, kernel, rust, graphs, steps):
-    """One check per figure group and per assertion group; the Rust twin's
-    figures are wanted if @rust (its module was built), and else none."""
-    passed = failed = 0
+def smoke(boots, vm_rcs, rust, graphs, steps):
+    """One check per figure group and per assertion group, as TAP (which
+    bench.sh counts); the Rust twin's figures are wanted if @rust (its
+    module was built), and else none."""
+    ran = failed = 0
+    print("TAP version 13")
 
     def check(ok, what):
-        nonlocal passed, failed
-        print("%s - %s" % ("ok" if ok else "not ok", what))
-        if ok:
-            passed += 1
-        else:
+        nonlocal ran, failed
+        ran += 1
+        print("%s %d - %s" % ("ok" if ok else "not ok", ran, what))
+        if not ok:
             failed += 1
 
     for i, rc in enumerate(vm_rcs):
@@ -528,8 +529,7 @@ def smoke(boots, vm_rcs, kernel, rust, graphs, steps):
                   % (op, t, st["total"] if st else 0,
                      "" if not mod or op == "close"
                      else ", some in %s" % mod))
-    print("bench-smoke %s: %d passed, %d failed, 0 skipped"
-          % (kernel, passed, failed))
+    print("1..%d" % ran)
     return failed == 0
 
 
@@ -564,8 +564,7 @@ def main():
     det_boots = load(args.det)
     wall_boots = load(args.wall)
     if args.smoke:
-        sys.exit(0 if smoke(det_boots + wall_boots, args.vm_rc,
-                               args.kernel, args.rust,
+        sys.exit(0 if smoke(det_boots + wall_boots, args.vm_rc, args.rust,
                                parse_graphs(args.graph),
                                parse_steps(args.steps, args.steps_guest,
                                            args.kallsyms)) else 1)

@@ -32,7 +32,6 @@
 #include "hellodev_lib.h"
 
 #define TEXT_MAX	4096	/* greeting of 4095 bytes and its newline */
-#define DEBUGFS_DIR	"/sys/kernel/debug/hellodev_debugfs"
 #define TRACEFS		"/sys/kernel/tracing"
 #define MAX_GROUPS	128
 #define MAX_ALLOCS	16
@@ -42,21 +41,21 @@
 /**
  * struct target - something to read: a hellodev frontend or a baseline
  * @name: name in the results
- * @mod: module that provides it, or NULL for /dev/zero and /dev/null
- * @dir: directory that holds the node
- * @file: node name in @dir
- * @read_sym: a function of @mod that reads, in /proc/kallsyms: the whole
- *	name, or for Rust, whose names are mangled, a part of it
- * @rust: @mod is written in Rust
+ * @fe: the frontend, from the tests' table (its module and node), or NULL
+ * @mod: module that provides it, if not a frontend's; NULL for a baseline
+ * @path: the node, if not a frontend's
+ * @read_sym: a function of the module that reads, in /proc/kallsyms: the
+ *	whole name, or for Rust, whose names are mangled, a part of it
+ * @rust: the module is written in Rust
  * @proxy: load the module with full_proxy=1 (debugfs only)
  * @zero: reads return as many bytes as asked, all zero
  * @null: reads return 0
  */
 struct target {
 	const char *name;
+	const struct hd_frontend *fe;
 	const char *mod;
-	const char *dir;
-	const char *file;
+	const char *path;
 	const char *read_sym;
 	bool rust;
 	bool proxy;
@@ -70,23 +69,25 @@ enum {
 };
 
 static const struct target targets[T_COUNT] = {
-	[T_MISC] = { "misc", "hellodev_misc", "/dev", "hellodev_misc",
-		     "hellodev_read" },
-	[T_CDEV] = { "cdev", "hellodev_cdev", "/dev", "hellodev_cdev",
-		     "hellodev_read" },
-	[T_DEBUGFS] = { "debugfs", "hellodev_debugfs", DEBUGFS_DIR, "greeting",
-			"hellodev_read" },
-	[T_PROXY] = { "debugfs_proxy", "hellodev_debugfs", DEBUGFS_DIR,
-		      "greeting", "hellodev_read", .proxy = true },
+	[T_MISC] = { "misc", &fe_misc, .read_sym = "hellodev_read" },
+	[T_CDEV] = { "cdev", &fe_cdev, .read_sym = "hellodev_read" },
+	[T_DEBUGFS] = { "debugfs", &fe_debugfs, .read_sym = "hellodev_read" },
+	[T_PROXY] = { "debugfs_proxy", &fe_debugfs, .read_sym = "hellodev_read",
+		      .proxy = true },
 	/* The Rust twin, on a kernel with Rust: rust/miscdevice.rs's thunk. */
-	[T_RUST] = { "rust", "hellodev_rust", "/dev", "hellodev_rust",
-		     "read_iter", .rust = true },
+	[T_RUST] = { "rust", &fe_rust, .read_sym = "read_iter", .rust = true },
 	/* The same with .read and an unsafe partial copy, for comparison. */
-	[T_RUST_UREAD] = { "rust_uread", "hellodev_rust_uread", "/dev",
-			   "hellodev_rust_uread", "read_iter", .rust = true },
-	[T_ZERO] = { "zero", NULL, "/dev", "zero", .zero = true },
-	[T_NULL] = { "null", NULL, "/dev", "null", .null = true },
+	[T_RUST_UREAD] = { "rust_uread", NULL, "hellodev_rust_uread",
+			   "/dev/hellodev_rust_uread", "read_iter", .rust = true },
+	[T_ZERO] = { "zero", .path = "/dev/zero", .zero = true },
+	[T_NULL] = { "null", .path = "/dev/null", .null = true },
 };
+
+/* The module that provides @t, or NULL for a baseline. */
+static const char *mod_of(const struct target *t)
+{
+	return t->fe ? t->fe->mod : t->mod;
+}
 
 static const size_t sizes[] = { 13, 256, TEXT_MAX };
 
@@ -333,14 +334,14 @@ static bool load_set(const int *set, int nset, size_t size, int log)
 	}
 	for (i = 0; i < nset; i++) {
 		t = &targets[set[i]];
-		if (!t->mod)
+		if (!mod_of(t))
 			continue;
 		snprintf(params, sizeof(key) + TEXT_MAX + 64, "log_opens=%d%s%s",
 			 log, t->proxy ? " full_proxy=1" : "", greeting);
-		snprintf(ko, sizeof(ko), "%s.ko", t->mod);
+		snprintf(ko, sizeof(ko), "%s.ko", mod_of(t));
 		err = mod_load_file(ko, params);
 		if (err) {
-			record_error("loading %s for %s: %s", t->mod,
+			record_error("loading %s for %s: %s", mod_of(t),
 				     t->name, strerror(-err));
 			ok = false;
 		}
@@ -355,13 +356,24 @@ static void unload_set(const int *set, int nset)
 	int i;
 
 	for (i = 0; i < nset; i++)
-		if (targets[set[i]].mod)
-			unload(targets[set[i]].mod);
+		if (mod_of(&targets[set[i]]))
+			unload(mod_of(&targets[set[i]]));
 }
 
+/* The node of @t, loaded under its default name. */
 static void path_of(const struct target *t, char *path)
 {
-	snprintf(path, PATH_MAX, "%s/%s", t->dir, t->file);
+	if (t->fe)
+		snprintf(path, PATH_MAX, t->fe->node_fmt, t->fe->mod);
+	else
+		snprintf(path, PATH_MAX, "%s", t->path);
+}
+
+/* The directory that holds the node of @t. */
+static void dir_of(const struct target *t, char *dir)
+{
+	path_of(t, dir);
+	*strrchr(dir, '/') = '\0';
 }
 
 /* What a read of @size bytes at position 0 must return. */
@@ -416,7 +428,7 @@ static bool open_read_close(const struct target *t, int dirfd,
 	ssize_t want = want_of(t, size), got = 0, n;
 	int fd;
 
-	fd = dirfd >= 0 ? openat(dirfd, t->file, O_RDONLY) :
+	fd = dirfd >= 0 ? openat(dirfd, strrchr(path, '/') + 1, O_RDONLY) :
 			  open(path, O_RDONLY);
 	if (fd < 0)
 		return false;
@@ -658,7 +670,7 @@ static int module_ranges(unsigned long long range[][2], int max)
 static void check_range(const struct target *t, unsigned long long range[][2],
 			int nrange)
 {
-	const char *mod = t->mod;
+	const char *mod = mod_of(t);
 	unsigned long long addr;
 	char line[512], sym[128], owner[128];
 	bool found = false;
@@ -838,7 +850,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	while (atomic_load(step) == 2)
 		sched_yield();
 	nrange = module_ranges(range, ARRAY_SIZE(range));
-	if (t->mod)
+	if (mod_of(t))
 		check_range(t, range, nrange);
 	for (e = 0; e < NEVENTS; e++)
 		read_hist(a, e, pid, range, nrange);
@@ -851,7 +863,7 @@ static void count_allocs(int target, const char *op, size_t size, long ops)
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		record_error("allocation run of %s %s: a call failed", t->name, op);
-	if (!nrange && t->mod)
+	if (!nrange && mod_of(t))
 		record_error("no hellodev module in /proc/modules");
 	munmap(step, sizeof(*step));
 }
@@ -861,7 +873,7 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 			int round)
 {
 	static char *buf;
-	char text[TEXT_MAX], path[PATH_MAX];
+	char text[TEXT_MAX], path[PATH_MAX], dir[PATH_MAX];
 	int fd[T_COUNT], dirfd[T_COUNT];
 	const struct target *t;
 	struct group *g;
@@ -872,9 +884,10 @@ static void measure_set(const int *set, int nset, size_t size, int log,
 	make_text(text, size);
 	for (i = 0; i < nset; i++) {
 		t = &targets[set[i]];
+		dir_of(t, dir);
+		dirfd[i] = open(dir, O_RDONLY | O_DIRECTORY);
 		path_of(t, path);
 		fd[i] = open(path, O_RDONLY);
-		dirfd[i] = open(t->dir, O_RDONLY | O_DIRECTORY);
 		if (fd[i] < 0 || dirfd[i] < 0)
 			record_error("open %s: %s", path, strerror(errno));
 	}

@@ -189,6 +189,45 @@ boot_counts_fail() {
 		[ "$(grep -c '^good/.*: 1 passed, 0 failed, 0 skipped$' "$d/counts")" -eq 2 ]
 }
 
+# ktap_nested_counts - ktap_summary counts KUnit's nested KTAP by its
+# leaves: each parameter of a case once, a failing parameter, a suite that
+# failed with no failing case and a suite cut off before its result (a
+# crash) each one failure, and a clean run of the same shape passes.
+ktap_nested_counts() {
+	local d=$build/ktap-nested good
+
+	rm -rf "$d"
+	mkdir -p "$d"
+	good='KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: s1
+    1..2
+        KTAP version 1
+        # Subtest: params
+        ok 1 p 1
+        ok 2 p 2
+    ok 1 params
+    ok 2 plain
+ok 1 s1
+    KTAP version 1
+    # Subtest: s2
+    1..1
+    ok 1 only
+ok 2 s2'
+	printf '%s\n' "$good" >"$d/good"
+	sed 's/^        ok 2 p 2/        not ok 2 p 2/' "$d/good" >"$d/param"
+	sed 's/^ok 2 s2/not ok 2 s2/' "$d/good" >"$d/suite"
+	head -n 9 "$d/good" >"$d/crash"
+	for k in good param suite crash; do
+		ktap_summary "$k" "$d/$k" || true
+	done | tee "$d/counts"
+	grep -qx 'good: 4 passed, 0 failed, 0 skipped' "$d/counts" &&
+		grep -qx 'param: 3 passed, 1 failed, 0 skipped' "$d/counts" &&
+		grep -qx 'suite: 4 passed, 1 failed, 0 skipped' "$d/counts" &&
+		grep -Eqx 'crash: 2 passed, [1-9][0-9]* failed, 0 skipped' "$d/counts"
+}
+
 # dkms_gate_counts - dkmstest.sh counts its guest's log gate: a guest that
 # logs a Call Trace fails that check and no other.
 dkms_gate_counts() {
@@ -585,6 +624,8 @@ check "suite() fails a suite whose last line is not its counts" \
 	suite_fails selftest-last bash -c 'echo "stub: 1 passed, 0 failed, 0 skipped"; echo died'
 check "check-debug's counts fail a stream that printed nothing and a boot that never ran" \
 	boot_counts_fail
+check "ktap_summary counts KUnit's nested KTAP by its leaves, and fails a crash" \
+	ktap_nested_counts
 
 # The first kernel's vmtest runs as a newcomer's first command would, by
 # make, in a copy of the tree that has no build/ (git's files, as they are

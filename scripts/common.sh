@@ -281,47 +281,85 @@ log_whole() {
 }
 
 # ktap_summary NAME FILE [pass|fail [STREAMS]] - print "NAME: N passed, N
-# failed, N skipped" for the top-level results of a KTAP/TAP file, plus one
-# check passed or failed by the caller (the guest log gate). FILE holds
-# STREAMS streams (default 1), each from its "TAP version" line (or its
-# first plan or result) on, its plan first or last; a stream whose plan was
-# not met, or one that is missing, counts as a failure.
+# failed, N skipped" for the results of a KTAP/TAP file, plus one check
+# passed or failed by the caller (the guest log gate); the one place that
+# counts TAP for make check. FILE holds STREAMS top-level streams (default
+# 1), each from its "TAP version" line (or its first plan or result) on,
+# with its plan first or last; a stream whose plan was not met, or one that
+# is missing, counts as a failure. Nested KTAP (subtests indented by four
+# spaces, as KUnit prints them) counts its leaves: a result with subtests
+# is their parent and not counted again, unless it failed while none of
+# them did, which is one failure; a nested plan, where one is printed, must
+# be met.
 ktap_summary() {
 	awk -v name="$1" -v gate="${3:-}" -v want="${4:-1}" '
-		function end_stream() {
-			if (open && (plan == "" || ran != plan)) {
-				printf "%s: stream %d: plan %s but %d results\n", name, streams, plan, ran
+		function end_stream(d) {
+			if (open[d] && (d == 0 || plan[d] != "") && ran[d] != plan[d]) {
+				printf "%s: stream %d%s: plan %s but %d results\n", name, streams,
+					d ? " (depth " d ")" : "", plan[d] == "" ? "none" : plan[d], ran[d]
 				fail++
 			}
-			open = 0
+			open[d] = 0
 		}
-		function start_stream() {
-			end_stream()
-			streams++
-			open = 1
-			plan = ""
-			ran = 0
+		# Close the streams deeper than d, and d itself if all is set.
+		function close_below(d, all,   i) {
+			for (i = maxd; i > d; i--)
+				end_stream(i)
+			if (all)
+				end_stream(d)
+			if (maxd > d)
+				maxd = d
 		}
-		/^TAP version [0-9]+$/ { start_stream(); next }
-		/^1\.\.[0-9]+$/ {
-			if (!open || plan != "")
-				start_stream()
-			plan = substr($0, 4) + 0
+		function start_stream(d) {
+			close_below(d, 1)
+			if (d == 0)
+				streams++
+			open[d] = 1
+			plan[d] = ""
+			ran[d] = 0
+			failed_below[d] = 0
+			kids[d] = 0
+			if (d > maxd)
+				maxd = d
 		}
-		/^ok [0-9]+/ {
-			if (!open)
-				start_stream()
-			if ($0 ~ /# SKIP/) skip++; else pass++
-			ran++
+		{
+			line = $0
+			match(line, /^ */)
+			d = int(RLENGTH / 4)
+			line = substr(line, RLENGTH + 1)
 		}
-		/^not ok [0-9]+/ {
-			if (!open)
-				start_stream()
-			fail++
-			ran++
+		line ~ /^K?TAP version [0-9]+$/ { start_stream(d); next }
+		line ~ /^1\.\.[0-9]+$/ {
+			if (!open[d] || plan[d] != "")
+				start_stream(d)
+			plan[d] = substr(line, 4) + 0
+			next
+		}
+		line ~ /^(not )?ok [0-9]+/ {
+			if (!open[d])
+				start_stream(d)
+			bad = line ~ /^not ok/
+			if (kids[d]) {
+				# A parent: its subtests were counted.
+				if (bad && !failed_below[d])
+					fail++
+			} else if (bad)
+				fail++
+			else if (line ~ /# SKIP/)
+				skip++
+			else
+				pass++
+			if ((bad || failed_below[d]) && d > 0)
+				failed_below[d - 1] = 1
+			close_below(d, 0)
+			ran[d]++
+			kids[d] = 0
+			failed_below[d] = 0
+			if (d > 0)
+				kids[d - 1] = 1
 		}
 		END {
-			end_stream()
+			close_below(0, 1)
 			if (gate == "pass") pass++
 			if (gate == "fail") fail++
 			if (streams != want) {

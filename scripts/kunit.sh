@@ -16,7 +16,7 @@
 # HELLODEV_KUNIT_FILTER="suite[.case]" runs only the matching suites, as
 # kunit.py's filter_glob does.
 # Output: build/kunit/<config>/ (kunit.log is kunit.py's full output,
-# results.json its parsed results). The source trees and kunit.py's build
+# results.ktap its KTAP, as ktap_summary counts it). The source trees and kunit.py's build
 # directories are in $HELLODEV_CACHE/kunit/, shared by every clone and keyed
 # by what they depend on (see run_config).
 set -euo pipefail
@@ -161,7 +161,7 @@ inputs_hash() {
 # sees), and a build that fails in a kept directory is tried once more from
 # scratch.
 run_config() {
-	local name=$1 tree=$2 kunitconfig=$3 how=$4 filter=$5 dir log json counts rc=0
+	local name=$1 tree=$2 kunitconfig=$3 how=$4 filter=$5 dir log ktap counts summary rc=0
 	local passed failed skipped key stamp inputs t0=$SECONDS
 	local run=() kunit_py
 
@@ -174,10 +174,10 @@ run_config() {
 	stamp=$dir/.hellodev-built
 	inputs="$key $(inputs_hash)"
 	log=$out/$name/kunit.log
-	json=$out/$name/results.json
+	ktap=$out/$name/results.ktap
 	mkdir -p "$out/$name"
-	# No stale results: if this run builds nothing, it must count nothing.
-	rm -f "$json"
+	# No stale results: if this run boots nothing, it must count nothing.
+	rm -f "$ktap" "$dir/test.log"
 	: >"$log"
 	kunit_py=("${run[@]}" env PYTHONUNBUFFERED=1 python3 "$tree/tools/testing/kunit/kunit.py")
 	if [ -d "$dir" ] && [ ! -e "$stamp" ]; then
@@ -203,37 +203,23 @@ run_config() {
 	fi
 	if [ "$rc" -eq 0 ]; then
 		"${kunit_py[@]}" exec --kunitconfig="$kunitconfig" --build_dir="$dir" \
-			--json="$json" "$@" ${filter:+"$filter"} 2>&1 | tee -a "$log" || rc=$?
+			"$@" ${filter:+"$filter"} 2>&1 | tee -a "$log" || rc=$?
 	fi
 	echo "kunit: $name: took $((SECONDS - t0)) s; output in ${log#"$top"/}, the build in ${dir#"$kcache"/}"
 
-	# Count the leaves of the parsed result tree. kunit.py turns a test
-	# with subtests into a group, so a parameterised case counts once per
-	# parameter, as the KTAP reports it, and its parent line is not counted
-	# again; a suite that crashed before running any case is a leaf of its
-	# own and counts as one failure. Statuses other than PASS and SKIP
-	# (FAIL, ERROR) are failures.
+	# Count the KTAP that kunit.py extracts from the kernel's output (its
+	# own parse --raw_output=kunit) with ktap_summary, as every suite of
+	# make check is counted: a parameterised case counts once per
+	# parameter, a suite that crashed before its result fails its plan.
 	counts="0 0 0"
-	if [[ -s $json ]]; then
-		counts=$(python3 - "$json" <<-'EOF'
-			import json
-			import sys
-
-			def leaves(group):
-			    for case in group["test_cases"]:
-			        yield case["status"]
-			    for sub in group["sub_groups"]:
-			        yield from leaves(sub)
-
-			with open(sys.argv[1]) as f:
-			    statuses = list(leaves(json.load(f)))
-			passed = statuses.count("PASS")
-			skipped = statuses.count("SKIP")
-			print(passed, len(statuses) - passed - skipped, skipped)
-		EOF
-		) || counts="0 0 0"
+	if [ -s "$dir/test.log" ]; then
+		"${kunit_py[@]}" parse --raw_output=kunit "$dir/test.log" >"$ktap" 2>>"$log" || true
+		summary=$(ktap_summary "kunit $name" "$ktap") || true
+		printf '%s\n' "$summary" | sed '$d'
+		counts=$(tail -n 1 <<<"$summary" |
+			sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p')
 	fi
-	read -r passed failed skipped <<<"$counts"
+	read -r passed failed skipped <<<"${counts:-0 0 0}"
 
 	# A run that fails without a failing case (the build broke, the kernel
 	# crashed before its KTAP, no test ran) counts as one failure: whatever
