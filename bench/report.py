@@ -333,9 +333,13 @@ def c_and_rust(benches, top, src, plot):
              "(`hellodev_misc.ko`) are loaded and measured in the same "
              "boots; only a kernel built with `CONFIG_RUST` has the twin.\n")
     rows_by = []
-    for b in benches:
+    rusty = [b for b in benches if fig(b, "rust", "pread/13/0") is not None]
+    if not rusty:
+        w.append("No kernel measured here has the twin.\n")
+        return w
+    for b in rusty:
         rows = []
-        has = fig(b, "rust", "pread/13/0") is not None
+        has = True
         for key, label in (("pread/13/0", "per read: pread 13 B"),
                            ("pread/256/0", "per read: pread 256 B"),
                            ("pread/4096/0", "per read: pread 4096 B"),
@@ -371,7 +375,7 @@ def c_and_rust(benches, top, src, plot):
                          "%d, %d, %d" % (z["text"], z["data"], z["bss"])
                          if z else "-"))
         rows_by.append(rows)
-    w.append(table(["`%s`" % b["kernel"] for b in benches], rows_by))
+    w.append(kernel_table(["`%s`" % b["kernel"] for b in rusty], rows_by))
     w.append("")
     w.append("Ratios are the median over boots of Rust/C in the same "
              "boot. “Rust with `.read` and an unsafe copy” is "
@@ -487,47 +491,56 @@ def graphs_section(benches):
 
 
 def steps_section(benches):
-    """Every instruction of one warm pread, open and close, counted by gdb
-    on QEMU's gdbstub, per function, for C misc, the Rust twin and
-    /dev/zero."""
-    w = []
+    """Where the instructions of one warm pread, open and close go, counted
+    by gdb on QEMU's gdbstub: per kernel and call, the functions whose
+    count differs between C misc, the Rust twin and /dev/zero."""
+    w = ["## Where the instructions go\n"]
+    w.append("Every instruction from the `syscall` instruction to the "
+             "return to user space, of one warm `pread` of 13 B, one "
+             "`openat2` and one `close_range` (with its `__fput()`), "
+             "single-stepped by gdb on QEMU's gdbstub in one more boot "
+             "without KASLR (`hellodev_bench -S`, `bench/steps.py`) and "
+             "named with the guest's `/proc/kallsyms`. A step is one "
+             "instruction, as in the deterministic mode, whose per-call "
+             "figures these totals match but for the benchmark loop's "
+             "own instructions. Listed: the functions whose count differs "
+             "between the targets, in the order they first ran (module "
+             "functions end in `[module]`); every other function runs as "
+             "many instructions in each, summed in the last row. Every "
+             "function of every call is in `bench.json`.\n")
     for b in benches:
         st = b.get("steps", {})
         if not st:
             continue
         targets = [t for t in ("misc", "rust", "rust_uread", "zero")
                    if t in st]
-        w.append("### Where the instructions go, `%s`\n" % b["kernel"])
-        w.append("Every instruction from the `syscall` instruction to the "
-                 "return to user space, of one warm `pread` of 13 B, one "
-                 "`openat2` and one `close_range` (with its `__fput()`), "
-                 "single-stepped by gdb on QEMU's gdbstub in one more boot "
-                 "without KASLR (`hellodev_bench -S`, `bench/steps.py`) and "
-                 "named with the guest's `/proc/kallsyms`. A step is one "
-                 "instruction, as in the deterministic mode, whose per-call "
-                 "figures these totals match but for the benchmark loop's "
-                 "own instructions. Functions are listed in the order they "
-                 "first ran; module functions end in `[module]`.\n")
+        w.append("### `%s`\n" % b["kernel"])
         for op, label in (("pread", "pread 13 B"), ("open", "open"),
                           ("close", "close")):
             names = []
             counts = {}
-            for t in ("rust", "rust_uread", "misc", "zero"):
-                if t not in st:
-                    continue
+            for t in targets:
                 for f, n in st[t][op]["functions"]:
                     if f not in names:
                         names.append(f)
-                    counts[(t, f)] = n
+                    counts[(t, f)] = counts.get((t, f), 0) + n
+            differ = [f for f in names
+                      if len({counts.get((t, f), 0) for t in targets}) > 1]
+            rest = {t: st[t][op]["total"] - sum(counts.get((t, f), 0)
+                                               for f in differ)
+                    for t in targets}
             w.append("%s:\n" % label)
             w.append("| function | %s |\n|---|%s" % (
                 " | ".join(TARGET_LABEL[t] for t in targets),
                 "---|" * len(targets)))
             w.append("| **all** | %s |" % " | ".join(
                 "**%d**" % st[t][op]["total"] for t in targets))
-            for f in names:
+            for f in differ:
                 w.append("| `%s` | %s |" % (f.replace("|", "\\|"), " | ".join(
                     str(counts.get((t, f), "")) for t in targets)))
+            w.append("| %d other functions, the same in each | %s |" % (
+                len(names) - len(differ),
+                " | ".join(str(rest[t]) for t in targets)))
             w.append("")
     return w
 
@@ -664,14 +677,101 @@ def api_rows(bench, api, facts):
     return rows
 
 
-def table(header, rows_by_bench):
-    """rows_by_bench: one list of (name, value) per kernel, same names."""
-    out = ["| | %s |" % " | ".join(header),
-           "|---|" + "---|" * len(header)]
+def kernel_table(header, rows_by_bench):
+    """rows_by_bench: one list of (name, value) per kernel, same names. A
+    row that is the same on every kernel is one line of a list; the rows
+    that differ are a table, one column per kernel."""
+    same, differ = [], []
     for i, (name, _) in enumerate(rows_by_bench[0]):
         cells = [rows[i][1] for rows in rows_by_bench]
-        out.append("| %s | %s |" % (name, " | ".join(cells)))
-    return "\n".join(out)
+        if len(set(cells)) == 1:
+            same.append("- %s: %s" % (name, cells[0]))
+        else:
+            differ.append("| %s | %s |" % (name, " | ".join(cells)))
+    out = []
+    if same:
+        if len(rows_by_bench) == 1:
+            out.append("On %s:\n" % header[0])
+        elif differ:
+            out.append("On every kernel:\n")
+        out.extend(same)
+        out.append("")
+    if differ:
+        out.append("| | %s |" % " | ".join(header))
+        out.append("|---|" + "---|" * len(header))
+        out.extend(differ)
+        out.append("")
+    return "\n".join(out).strip("\n")
+
+
+def per_kernel(values):
+    """One figure per kernel as 'a / b / c', or one if they agree."""
+    if len(set(values)) == 1:
+        return values[0]
+    return " / ".join(values)
+
+
+def answer_section(benches, top, facts):
+    """The first screen: what each API and each language costs and gives."""
+    kernels = [b["kernel"] for b in benches]
+    w = ["## The answer\n"]
+    w.append("Deterministic mode, the same boot for every ratio; a cell "
+             "with one figure per kernel reads %s.\n"
+             % " / ".join("`%s`" % k for k in kernels))
+    cols = ["pread 13 B", "open+read+close", "openat(dirfd)+read+close",
+            "open+read+close, log_opens=1",
+            "allocations per open, per read, from the module",
+            "set-up calls", "frontend lines of code"]
+    w.append("| ×&nbsp;/dev/zero | %s |" % " | ".join(cols))
+    w.append("|---|" + "---|" * len(cols))
+    rust_lines = count_lines(os.path.join(top, "variants/rust_misc.rs"))[1]
+    for t in ("misc", "cdev", "debugfs", "debugfs_proxy", "rust"):
+        cells = []
+        for key in ("pread/13/0", "orc/13/0", "orc_at/13/0", "orc/13/1"):
+            vals = []
+            for b in benches:
+                r = ratio(b, t, key, "zero")
+                vals.append("%.2f" % r if r is not None else "–")
+            cells.append(per_kernel(vals))
+        vals = []
+        for b in benches:
+            by = {(a["target"], a["op"]): a for a in b.get("allocs", [])}
+            ops = [by.get((t, op)) for op in ("open", "read")]
+            vals.append(", ".join("%g" % round(a["module_per_op"], 3)
+                                  if a else "–" for a in ops))
+        cells.append(per_kernel(vals))
+        api = t.split("_")[0]
+        if t == "rust":
+            cells += ["1 (`misc_register()`, in `rust/miscdevice.rs`)",
+                      "%d (`variants/rust_misc.rs`)" % rust_lines]
+        else:
+            f = facts[api]
+            cells += ["%d, undone by %d" % (len(f["setup"]), len(f["undo"])),
+                      "%d (`variants/%s.c`)" % (f["code"], api)]
+        w.append("| %s | %s |" % (TARGET_LABEL[t], " | ".join(cells)))
+    w.append("")
+    w.append("open+read+close opens by full path: debugfs' walks "
+             "`/sys/kernel/debug/<name>/`, where `openat()` on the "
+             "directory does not; logging each open (the default) is one "
+             "`printk()` per open. Module parameters, behaviour and errors "
+             "are the same through every frontend (README).\n")
+    met = unmet = 0
+    misses = []
+    for b in benches:
+        for g in b.get("goals", []):
+            if g["met"]:
+                met += 1
+            else:
+                unmet += 1
+                v = g["value"]
+                misses.append("%s on `%s` (%s)" % (
+                    g["goal"].replace("<=", "≤"), b["kernel"],
+                    "%.4f" % v if isinstance(v, float) else v))
+    w.append("Targets: %d met, %d not met%s. The sections below give each "
+             "API's facts and figures, the Rust twin beside C misc, and "
+             "where the instructions go.\n"
+             % (met, unmet, (": " + "; ".join(misses)) if misses else ""))
+    return w
 
 
 def main():
@@ -696,7 +796,11 @@ def main():
     w.append("# misc, cdev and debugfs compared, in C and in Rust\n")
     w.append("Generated by `make report` (`scripts/report.sh`) from "
              "`build/bench/*/bench.json`, which `make bench` writes, and "
-             "from the tree; do not edit. One column per kernel.\n")
+             "from the tree; do not edit. What is the same on every kernel "
+             "is said once; a table has one column per kernel only for "
+             "what differs.\n")
+    w.extend(answer_section(benches, args.top, facts))
+    w.append("## How it was measured\n")
     w.append("Costs are from the deterministic mode: QEMU TCG with "
              "`-icount shift=0,sleep=off`, one vCPU, so a guest "
              "nanosecond is one instruction, and every figure is the "
@@ -708,19 +812,27 @@ def main():
              "`close()`. The wall-clock figures (QEMU's multi-threaded "
              "TCG, 2 vCPUs) depend on the host and its load; see "
              "`build/bench/<release>/bench.json` for p10/p90/p99.\n")
+    runs = []
     for b in benches:
         d = det(b)
         wl = b["modes"].get("wallclock")
-        w.append("- `%s`: QEMU %s on %s; deterministic: %d boots, "
-                 "%s; wall-clock: %s.\n"
-                 % (b["kernel"], b["qemu"], b["host_cpu"],
-                    d["boots"] if d else 0,
-                    " ".join(d["qemu_flags"]) if d else "not run",
-                    " ".join(wl["qemu_flags"]) if wl else "not run"))
+        runs.append(("QEMU %s on %s" % (b["qemu"], b["host_cpu"]),
+                     "deterministic: %d boots, %s"
+                     % (d["boots"] if d else 0,
+                        " ".join(d["qemu_flags"]) if d else "not run"),
+                     "wall-clock: %s" % (" ".join(wl["qemu_flags"])
+                                         if wl else "not run")))
+    for i, what in enumerate(("host", "deterministic", "wall-clock")):
+        vals = [r[i] for r in runs]
+        if len(set(vals)) == 1:
+            w.append("- %s, every kernel." % vals[0])
+        else:
+            w.append("- " + "; ".join("`%s`: %s" % (b["kernel"], v)
+                                      for b, v in zip(benches, vals)) + ".")
     w.append("")
     for api in APIS:
         w.append("## %s (`%s`)\n" % (api, MODULE[api]))
-        w.append(table(kernels, [api_rows(b, api, facts) for b in benches]))
+        w.append(kernel_table(kernels, [api_rows(b, api, facts) for b in benches]))
         w.append("")
 
     w.append("## Baselines and targets\n")
@@ -757,7 +869,7 @@ def main():
             rows.append((label, "%s, %s" % (val, "met" if g["met"]
                                             else "**not met**")))
         base_rows.append(rows)
-    w.append(table(kernels, base_rows))
+    w.append(kernel_table(kernels, base_rows))
     w.append("")
     ops = sorted({a["ops"] for b in benches for a in b.get("allocs", [])})
     events = sorted({e for b in benches for e in b.get("alloc_events", [])})

@@ -371,6 +371,20 @@ ktap_summary() {
 		}' "$2"
 }
 
+# vm_suite NAME REL STAGE OUT SECONDS [STREAMS] - boot REL with STAGE's
+# run.sh (scripts/vm.sh, its output in OUT, at most SECONDS), show the
+# guest's results, and count them with its log gate (vm.sh's exit 3 or 4
+# fails it): the last line is ktap_summary's.
+vm_suite() {
+	local vm_rc=0 gate=pass
+
+	"$top/scripts/vm.sh" -k "$2" -s "$3" -o "$4" -t "$5" || vm_rc=$?
+	[ -e "$4/job.log" ] || : >"$4/job.log"
+	cat "$4/job.log"
+	[ "$vm_rc" -ne 3 ] && [ "$vm_rc" -ne 4 ] || gate=fail
+	ktap_summary "$1" "$4/job.log" "$gate" "${6:-1}"
+}
+
 # boot_counts DIR - the counts of one boot of make check-debug, a line each
 # ("NAME: N passed, N failed, N skipped"): its log gate (DIR/gate, pass or
 # fail, written after the guest ran) and every KTAP stream that DIR/plan

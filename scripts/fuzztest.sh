@@ -396,13 +396,4 @@ printf '#!/bin/sh\nexec ./fuzz.sh\n' >"$stage/hellodev/run.sh"
 chmod +x "$stage/hellodev/run.sh"
 
 say "booting $rel in QEMU: stress-ng and trinity against every node (about $((seconds * 80)) s)"
-set +e
-"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 1800
-vm_rc=$?
-set -e
-cat "$out/job.log"
-gate=pass
-if [ "$vm_rc" -eq 3 ] || [ "$vm_rc" -eq 4 ]; then
-	gate=fail
-fi
-ktap_summary "fuzztest $rel" "$out/job.log" "$gate"
+vm_suite "fuzztest $rel" "$rel" "$stage" "$out" 1800

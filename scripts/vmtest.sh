@@ -39,13 +39,4 @@ RUN
 chmod +x "$stage/hellodev/run.sh"
 
 say "booting $rel in QEMU and running the conformance suite"
-set +e
-"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t 900
-vm_rc=$?
-set -e
-cat "$out/job.log"
-gate=pass
-if [ "$vm_rc" -eq 3 ] || [ "$vm_rc" -eq 4 ]; then
-	gate=fail
-fi
-ktap_summary "vmtest $rel" "$out/job.log" "$gate" 2
+vm_suite "vmtest $rel" "$rel" "$stage" "$out" 900 2
