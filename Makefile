@@ -25,7 +25,7 @@ VARIANT ?= misc
 # The debug kernel of check-debug: 7.3 (with Rust) unless 6.1.
 DEBUG_KERNEL ?=
 
-.PHONY: all modules install install-src deb version dkms-install \
+.PHONY: all modules bench-modules install install-src deb version dkms-install \
 	dkms-remove demo check kunit vmtest bench report check-debug clean
 all: modules
 
@@ -35,6 +35,18 @@ modules:
 	@mkdir -p $(OUT)/common $(OUT)/variants $(OUT)/rust
 	@for f in $(SRCS); do ln -sfn "$(CURDIR)/$$f" "$(OUT)/$$f"; done
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(OUT) HELLODEV_VERSION=$(VERSION) modules
+
+# For make bench only: bench/Kbuild's module, the Rust core on the kernel's
+# own kernel::miscdevice, in build/kmod-bench/<release>/ (a kernel with Rust).
+BENCH_OUT = build/kmod-bench/$(KREL)
+BENCH_SRCS := bench/hellodev_rust_kmisc.rs common/hellodev.rs \
+	$(wildcard rust/*.rs) rust/ratelimit_helper.c rust/ratelimit_helper.h
+bench-modules:
+	@test -n "$(KREL)" || { echo "no kernel build tree at $(KDIR): pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(BENCH_OUT)/bench $(BENCH_OUT)/common $(BENCH_OUT)/rust
+	@ln -sfn "$(CURDIR)/bench/Kbuild" "$(BENCH_OUT)/Kbuild"
+	@for f in $(BENCH_SRCS); do ln -sfn "$(CURDIR)/$$f" "$(BENCH_OUT)/$$f"; done
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BENCH_OUT) modules
 
 # Install for $(KDIR)'s kernel into /lib/modules/<release>/updates (under
 # $(INSTALL_MOD_PATH) if set), then depmod. Unsigned: the kernel's signing key

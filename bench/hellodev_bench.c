@@ -45,7 +45,8 @@
  * @mod: module that provides it, if not a frontend's; NULL for a baseline
  * @path: the node, if not a frontend's
  * @read_sym: a function of the module that reads, in /proc/kallsyms: the
- *	whole name, or for Rust, whose names are mangled, a part of it
+ *	whole name, or for Rust, whose names are mangled, a part of it (the
+ *	length and the name of its last component, as v0 mangling writes it)
  * @rust: the module is written in Rust
  * @proxy: load the module with full_proxy=1 (debugfs only)
  * @zero: reads return as many bytes as asked, all zero
@@ -64,7 +65,7 @@ struct target {
 };
 
 enum {
-	T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_RUST, T_RUST_UREAD, T_ZERO, T_NULL,
+	T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_RUST, T_RUST_KMISC, T_ZERO, T_NULL,
 	T_COUNT
 };
 
@@ -74,11 +75,12 @@ static const struct target targets[T_COUNT] = {
 	[T_DEBUGFS] = { "debugfs", &fe_debugfs, .read_sym = "hellodev_read" },
 	[T_PROXY] = { "debugfs_proxy", &fe_debugfs, .read_sym = "hellodev_read",
 		      .proxy = true },
-	/* The Rust twin, on a kernel with Rust: rust/miscdevice.rs's thunk. */
-	[T_RUST] = { "rust", &fe_rust, .read_sym = "read_iter", .rust = true },
-	/* The same with .read and an unsafe partial copy, for comparison. */
-	[T_RUST_UREAD] = { "rust_uread", NULL, "hellodev_rust_uread",
-			   "/dev/hellodev_rust_uread", "read_iter", .rust = true },
+	/* The Rust twin, on a kernel with Rust: rust/miscdevice.rs's .read. */
+	[T_RUST] = { "rust", &fe_rust, .read_sym = "4read", .rust = true },
+	/* The Rust core on the kernel's kernel::miscdevice (bench/Kbuild). */
+	[T_RUST_KMISC] = { "rust_kmisc", NULL, "hellodev_rust_kmisc",
+			   "/dev/hellodev_rust_kmisc", "9read_iter",
+			   .rust = true },
 	[T_ZERO] = { "zero", .path = "/dev/zero", .zero = true },
 	[T_NULL] = { "null", .path = "/dev/null", .null = true },
 };
@@ -1290,7 +1292,7 @@ static long steps_syscall(long nr, long a, long b, long c, long d)
  */
 static int steps_all(bool rust)
 {
-	static const int set[] = { T_MISC, T_RUST, T_RUST_UREAD, T_ZERO };
+	static const int set[] = { T_MISC, T_RUST, T_RUST_KMISC, T_ZERO };
 	struct open_how how = { .flags = O_RDONLY };
 	char path[PATH_MAX], buf[64];
 	unsigned int i;
@@ -1366,11 +1368,11 @@ int main(int argc, char **argv)
 	 * twin joins the first set where its module is here.
 	 */
 	int base[] = { T_MISC, T_CDEV, T_DEBUGFS, T_ZERO, T_NULL, T_RUST,
-		       T_RUST_UREAD };
-	int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS, T_RUST, T_RUST_UREAD };
+		       T_RUST_KMISC };
+	int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS, T_RUST, T_RUST_KMISC };
 	static const int proxy[] = { T_PROXY };
 	int nbase = ARRAY_SIZE(base), nbase_log = ARRAY_SIZE(base_log);
-	const char *names = "misc, cdev, debugfs, zero, null, rust, rust_uread";
+	const char *names = "misc, cdev, debugfs, zero, null, rust, rust_kmisc";
 	unsigned int s;
 	bool graph = false, steps = false;
 	int c, r, log;
@@ -1422,12 +1424,12 @@ int main(int argc, char **argv)
 	    opt.settle_ms < 0)
 		help();
 	if (access("hellodev_rust.ko", F_OK) ||
-	    access("hellodev_rust_uread.ko", F_OK)) {
+	    access("hellodev_rust_kmisc.ko", F_OK)) {
 		nbase -= 2;
 		nbase_log -= 2;
 		names = "misc, cdev, debugfs, zero, null";
 		progress("%s not here (a kernel without Rust): no rust figures",
-			 "hellodev_rust.ko and hellodev_rust_uread.ko");
+			 "hellodev_rust.ko and hellodev_rust_kmisc.ko");
 	}
 	if (graph)
 		return graph_all(nbase == ARRAY_SIZE(base));

@@ -17,6 +17,7 @@
 #include <linux/uaccess.h>
 
 #include "hellodev.h"
+#include "hellodev_uaccess.h"
 
 /**
  * struct text_param - the value of a text parameter (name, greeting)
@@ -290,28 +291,13 @@ VISIBLE_IF_KUNIT ssize_t hellodev_read_len(size_t len, loff_t pos, size_t count)
 EXPORT_SYMBOL_IF_KUNIT(hellodev_read_len);
 
 /*
- * Longest read that hellodev_read() copies with its own stores; past it,
- * the string copy behind copy_to_user() wins despite the hardened usercopy
- * check. scripts/bench.sh, deterministic mode, ns per pread of misc with
- * stores / with copy_to_user(): 13 B 634 / 749, 64 B 664 / 751, 128 B
- * 704 / 759, 192 B 744 / 767, 256 B 784 / 775.
- */
-#define COPY_STORES_MAX	192
-
-/*
  * The way of hellodev_read() for long reads and faults: copy_to_user()
  * counts what it copied, so a partial fault gives a short read. Out of line,
  * so that the fast path makes no call and saves no register.
  */
-static noinline ssize_t read_copy(char __user *buf, const char *src, size_t n,
-				  loff_t *ppos)
+static noinline size_t read_copy(char __user *buf, const char *src, size_t n)
 {
-	size_t left = copy_to_user(buf, src, n);
-
-	if (left == n)
-		return -EFAULT;
-	*ppos += n - left;
-	return n - left;
+	return n - copy_to_user(buf, src, n);
 }
 
 /**
@@ -327,11 +313,9 @@ static noinline ssize_t read_copy(char __user *buf, const char *src, size_t n,
  * copy_to_user() of a size not known at build time runs the hardened
  * usercopy check (__check_object_size()) on every call; here it would only
  * prove again what hellodev_read_len() guarantees, that the bytes lie in
- * hd->text. So, as filldir() in fs/readdir.c does, a read of up to
- * COPY_STORES_MAX bytes checks the user range once and stores directly, in
- * words that may overlap: 13 bytes are two 8-byte stores, where
- * unsafe_copy_to_user() would run four loops. A fault does not say how far
- * the stores got, so read_copy() copies again and counts.
+ * hd->text. So a read of up to HELLODEV_COPY_STORES_MAX bytes stores
+ * directly (hellodev_copy_stores(), which the Rust twin shares); longer
+ * reads, and reads that fault, copy with copy_to_user() and count.
  *
  * Return: bytes copied, 0 at end of file, or a negative errno.
  */
@@ -341,45 +325,19 @@ ssize_t hellodev_read(struct file *file, char __user *buf, size_t count,
 	const struct hellodev *hd = file->private_data;
 	ssize_t n = hellodev_read_len(hd->len, *ppos, count);
 	const char *src;
-	size_t i;
-	u64 q;
-	u32 l;
-	u16 w;
+	size_t copied;
 
 	if (n <= 0)
 		return n;
 	src = hd->text + *ppos;
-	if (n > COPY_STORES_MAX || !user_write_access_begin(buf, n))
-		return read_copy(buf, src, n, ppos);
-	if (n >= sizeof(q)) {
-		i = 0;
-		do {
-			memcpy(&q, src + i, sizeof(q));
-			unsafe_put_user(q, (u64 __user *)(buf + i), fault);
-			i += sizeof(q);
-		} while (i < n - sizeof(q));
-		memcpy(&q, src + n - sizeof(q), sizeof(q));
-		unsafe_put_user(q, (u64 __user *)(buf + n - sizeof(q)), fault);
-	} else if (n >= sizeof(l)) {
-		memcpy(&l, src, sizeof(l));
-		unsafe_put_user(l, (u32 __user *)buf, fault);
-		memcpy(&l, src + n - sizeof(l), sizeof(l));
-		unsafe_put_user(l, (u32 __user *)(buf + n - sizeof(l)), fault);
-	} else {
-		unsafe_put_user(*src, buf, fault);
-		if (n >= sizeof(w)) {
-			memcpy(&w, src + n - sizeof(w), sizeof(w));
-			unsafe_put_user(w, (u16 __user *)(buf + n - sizeof(w)),
-					fault);
-		}
-	}
-	user_write_access_end();
-	*ppos += n;
-	return n;
-
-fault:
-	user_write_access_end();
-	return read_copy(buf, src, n, ppos);
+	if (n <= HELLODEV_COPY_STORES_MAX && hellodev_copy_stores(buf, src, n))
+		copied = n;
+	else
+		copied = read_copy(buf, src, n);
+	if (!copied)
+		return -EFAULT;
+	*ppos += copied;
+	return copied;
 }
 
 /**

@@ -11,11 +11,8 @@ use crate::kernel_ext::{
     print,
     ratelimit::RateLimit, //
 };
-#[cfg(hellodev_uread)]
-use crate::uaccess::UserBuf;
 use kernel::{
     fs::File,
-    iov::IovIterDest,
     prelude::*,
     sync::{
         atomic::{
@@ -159,7 +156,6 @@ impl Hellodev {
         })
     }
 
-    /// Returns the node name.
     /// Returns the text a read returns: the greeting and its newline.
     pub(crate) fn text(&self) -> &[u8] {
         &self.text[..self.len]
@@ -209,46 +205,39 @@ impl Hellodev {
         self.opens.load(Relaxed)
     }
 
-    /// Reads the greeting into `dest` at `*pos`, as from a file that holds
-    /// it, and moves `*pos` past what was copied.
+    /// Reads the greeting at `*pos` into a destination of `room` bytes,
+    /// as from a file that holds it, and moves `*pos` past what was copied.
+    ///
+    /// `copy` copies the bytes it is given to the start of the destination
+    /// and returns how many it copied: as `copy_to_user()`, fewer when the
+    /// destination faults part-way, 0 when it faults on its first byte. It
+    /// is not called for a read that returns nothing.
     ///
     /// Short reads work at any size and position. A fault part-way through
-    /// the buffer gives a short read; a fault on its first byte `EFAULT`.
-    /// Returns the bytes copied, 0 at end of file, or `EINVAL` for a
-    /// negative position.
-    pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
-        let room = dest.len();
-        self.read_with(pos, room, |bytes| dest.copy_to_iter(bytes))
-    }
-
-    /// [`Self::read`] into the user buffer of a `read()` call, for the
-    /// benchmark's `.read` twin (`--cfg hellodev_uread`).
-    #[cfg(hellodev_uread)]
-    pub(crate) fn read_user(&self, pos: &mut i64, buf: &mut UserBuf) -> Result<usize> {
-        let room = buf.len();
-        self.read_with(pos, room, |bytes| buf.write_partial(bytes))
-    }
-
-    /// The semantics of [`Self::read`], for a destination of `room` bytes
-    /// that `copy` fills from the start, returning the bytes it copied.
+    /// the destination gives a short read; a fault on its first byte
+    /// `EFAULT`. Returns the bytes copied, 0 at end of file, or `EINVAL` for
+    /// a negative position.
     #[inline(always)]
-    fn read_with(
+    pub(crate) fn read(
         &self,
         pos: &mut i64,
         room: usize,
         copy: impl FnOnce(&[u8]) -> usize,
     ) -> Result<usize> {
-        let n = read_len(self.len, *pos, room)?;
+        let text = self.text();
+        let n = read_len(text.len(), *pos, room)?;
         if n == 0 {
             return Ok(0);
         }
-        // `read_len()` returned more than 0: `*pos` is in the text.
+        // `read_len()` returned more than 0: `*pos` is in the text and `n`
+        // bytes of it follow, so neither index below can fail.
         let start = *pos as usize;
-        let copied = copy(&self.text()[start..start + n]);
+        let copied = copy(&text[start..][..n]).min(n);
         if copied == 0 {
             return Err(EFAULT);
         }
-        *pos += copied as i64;
+        // `*pos + copied` is at most the text's length: no wrap.
+        *pos = pos.wrapping_add(copied as i64);
         Ok(copied)
     }
 
@@ -586,6 +575,59 @@ mod tests {
     /// A device with the default greeting; its name is `MODNAME`.
     fn new_hellodev(log_opens: bool) -> Result<Arc<Hellodev>> {
         Hellodev::new(MODNAME, None, DEFAULT_GREETING, log_opens)
+    }
+
+    /// What one `read()` did: its result, `*pos` after it, and where and
+    /// how many bytes it handed the destination (`None`: it did not ask).
+    type ReadOutcome = (
+        core::result::Result<usize, c_int>,
+        i64,
+        Option<(*const u8, usize)>,
+    );
+
+    /// `read()` at `pos` into a destination of `room` bytes that takes at
+    /// most `take` of the bytes it is given, as a buffer that faults after
+    /// them.
+    fn read_through(hd: &Hellodev, pos: i64, room: usize, take: usize) -> ReadOutcome {
+        let mut p = pos;
+        let mut given = None;
+        let got = hd
+            .read(&mut p, room, |bytes| {
+                given = Some((bytes.as_ptr(), bytes.len()));
+                bytes.len().min(take)
+            })
+            .map_err(|e| e.to_errno());
+        (got, p, given)
+    }
+
+    /// The read semantics over a destination that may fault part-way: the
+    /// text's bytes at `pos`, a short read when the destination takes only
+    /// some, `EFAULT` when it takes none, and no copy when nothing is read.
+    #[test]
+    fn read_copies_what_the_destination_takes() -> Result {
+        let hd = new_hellodev(false)?;
+        let at = |pos: usize, n: usize| Some((hd.text()[pos..].as_ptr(), n));
+        let efault = Err(EFAULT.to_errno());
+        let einval = Err(EINVAL.to_errno());
+        assert_eq!(hd.text(), b"Hello from C\n");
+        // All it asks for, from the start and from the middle.
+        assert_eq!(
+            read_through(&hd, 0, 100, usize::MAX),
+            (Ok(13), 13, at(0, 13))
+        );
+        assert_eq!(read_through(&hd, 5, 4, usize::MAX), (Ok(4), 9, at(5, 4)));
+        assert_eq!(read_through(&hd, 12, 8, usize::MAX), (Ok(1), 13, at(12, 1)));
+        // A fault part-way: a short read of the bytes before it.
+        assert_eq!(read_through(&hd, 0, 13, 5), (Ok(5), 5, at(0, 13)));
+        assert_eq!(read_through(&hd, 3, 13, 1), (Ok(1), 4, at(3, 10)));
+        // A fault on the first byte: EFAULT, the position unchanged.
+        assert_eq!(read_through(&hd, 2, 13, 0), (efault, 2, at(2, 11)));
+        // Nothing to read: the destination is not asked.
+        assert_eq!(read_through(&hd, 13, 13, 0), (Ok(0), 13, None));
+        assert_eq!(read_through(&hd, i64::MAX, 13, 0), (Ok(0), i64::MAX, None));
+        assert_eq!(read_through(&hd, 0, 0, 0), (Ok(0), 0, None));
+        assert_eq!(read_through(&hd, -1, 13, 13), (einval, -1, None));
+        Ok(())
     }
 
     /// Each mode and what `check_mode()` must return, as in the C suite.

@@ -14,17 +14,24 @@
 //! - [`MiscDevice::llseek`];
 //! - [`MiscDevice::RegistrationData`], data that the registration owns and
 //!   hands to `open` and to the attributes: what the device is, without a
-//!   global.
+//!   global;
+//! - [`RegistrationRef`], a file's private data that borrows the
+//!   registration's data with no reference count, as C's `misc_open()`
+//!   users store a plain pointer: sound because the registration's data
+//!   outlives every file opened through it (see
+//!   [`MiscDeviceRegistration`]'s invariants);
+//! - [`MiscDevice::read`], C's `.read`, with a user buffer that takes a
+//!   partial copy, beside `read_iter`.
 //!
 //! The methods that hellodev does not use (`write_iter`, `ioctl`, `mmap`,
 //! ...) are left out rather than copied untested; upstream, these additions
 //! would go into `kernel::miscdevice` itself.
 
-#[cfg(hellodev_uread)]
-use crate::uaccess::UserBuf;
-use core::marker::PhantomData;
-#[cfg(hellodev_uread)]
-use kernel::uaccess::UserPtr;
+use crate::uaccess::UserWriter;
+use core::{
+    marker::PhantomData,
+    mem::needs_drop, //
+};
 use kernel::{
     bindings,
     error::{
@@ -48,7 +55,8 @@ use kernel::{
     types::{
         ForeignOwnable,
         Opaque, //
-    }, //
+    },
+    uaccess::UserPtr, //
 };
 
 /// Most attributes one misc device can have.
@@ -78,6 +86,44 @@ struct RawMisc {
     groups: [*const bindings::attribute_group; 2],
 }
 
+/// Data held through its foreign pointer, so that it can be left alive
+/// past its owner.
+///
+/// # Invariants
+///
+/// `ptr` is null, or came from `D::into_foreign()` and has not been given
+/// to `D::from_foreign()`.
+struct ForeignData<D: ForeignOwnable> {
+    ptr: *mut c_void,
+    _d: PhantomData<D>,
+}
+
+impl<D: ForeignOwnable> ForeignData<D> {
+    fn new(data: D) -> Self {
+        // INVARIANT: `ptr` comes from `into_foreign()`.
+        Self {
+            ptr: data.into_foreign(),
+            _d: PhantomData,
+        }
+    }
+
+    /// Leaves the data alive for good: it is never freed.
+    fn leak(&mut self) {
+        // INVARIANT: null.
+        self.ptr = core::ptr::null_mut();
+    }
+}
+
+impl<D: ForeignOwnable> Drop for ForeignData<D> {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: By the type invariants `ptr` came from
+            // `into_foreign()` and this is its only `from_foreign()`.
+            drop(unsafe { D::from_foreign(self.ptr) });
+        }
+    }
+}
+
 /// A registration of a misc device.
 ///
 /// # Invariants
@@ -87,12 +133,22 @@ struct RawMisc {
 ///   `MiscdeviceVTable<T>`'s; it is deregistered exactly once, on drop.
 /// - `inner` is the first field: a pointer to the `struct miscdevice` is a
 ///   pointer to the registration.
+/// - `data` is not null, and its data outlives every file opened through
+///   the registration. Each such file holds a reference on
+///   `T::OwnerModule`, the owner of the `fops` that `misc_open()` took with
+///   `fops_get()`, from its open until after its release. On drop the data
+///   is freed only in that module's exit with no reference held (see
+///   `no_file_open()`), when no file of it is open; else (dropped while the
+///   module lives, in a failed init, or after a forced unload) the data is
+///   leaked, never freed, for the files that may still use it: a leak,
+///   never a use after free. A module whose registration is the last step
+///   of its init, as hellodev's, only ever frees it.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub(crate) struct MiscDeviceRegistration<T: MiscDevice> {
     #[pin]
     inner: Opaque<RawMisc>,
-    data: T::RegistrationData,
+    data: ForeignData<T::RegistrationData>,
     _t: PhantomData<T>,
 }
 
@@ -113,8 +169,10 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         data: T::RegistrationData,
     ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            // The data first: the device can be opened once registered.
-            data,
+            // The data first: the device can be opened once registered. If
+            // the registration fails, it is dropped, and freed, as no file
+            // can have been opened.
+            data: ForeignData::new(data),
             _t: PhantomData,
             inner <- Opaque::try_ffi_init(move |slot: *mut RawMisc| {
                 if opts.attributes.len() > MAX_ATTRIBUTES {
@@ -148,9 +206,44 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     }
 
     /// Returns the data the registration owns.
-    pub(crate) fn data(&self) -> &T::RegistrationData {
-        &self.data
+    pub(crate) fn data(&self) -> <T::RegistrationData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: By the type invariants `ptr` came from `into_foreign()`
+        // and is not null, and the data is not freed before the
+        // registration is dropped, after the borrow ends.
+        unsafe { T::RegistrationData::borrow(self.data.ptr) }
     }
+
+    /// Returns the private data for a file being opened through this
+    /// registration: its data, with no reference count (see
+    /// [`RegistrationRef`]).
+    pub(crate) fn file_ref(&self) -> RegistrationRef<T> {
+        RegistrationRef {
+            ptr: self.data.ptr,
+            _t: PhantomData,
+        }
+    }
+}
+
+/// Whether no file opened with `fops` owned by `module` can be open: the
+/// module's exit runs, after `delete_module()` took the loader's base
+/// reference, which it does only when no other is held (`refcnt` 0, so
+/// `module_refcount()` -1). A forced unload with references held leaves
+/// them counted, and so does a failed init (the loader holds one more).
+fn no_file_open(module: &ThisModule) -> bool {
+    let m = module.as_ptr();
+    if m.is_null() {
+        // Built in: files hold no reference that would tell.
+        return false;
+    }
+    #[cfg(CONFIG_MODULE_UNLOAD)]
+    // SAFETY: `m` is the module whose code runs this, so it is valid; its
+    // state is set before its exit runs and `module_refcount()` only reads.
+    unsafe {
+        (*m).state == bindings::module_state_MODULE_STATE_GOING
+            && bindings::module_refcount(m) < 0
+    }
+    #[cfg(not(CONFIG_MODULE_UNLOAD))]
+    false
 }
 
 #[pinned_drop]
@@ -158,6 +251,82 @@ impl<T: MiscDevice> PinnedDrop for MiscDeviceRegistration<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: By the type invariants, the device is registered.
         unsafe { bindings::misc_deregister(self.inner.get().cast()) };
+        if !no_file_open(this_module::<T::OwnerModule>()) {
+            pr_warn!(
+                "misc device dropped while its module lives: its data is kept for open files\n"
+            );
+            // INVARIANT: The data is never freed.
+            self.project().data.leak();
+        }
+    }
+}
+
+/// The private data of a file opened through a
+/// [`MiscDeviceRegistration<T>`]: its registration's data, borrowed with no
+/// reference count, as C stores a plain pointer to the device. Make one with
+/// [`MiscDeviceRegistration::file_ref`] in [`MiscDevice::open`].
+///
+/// Only the file operations of a [`MiscDeviceRegistration<T>`] borrow it,
+/// during a call on a file opened through it.
+///
+/// # Invariants
+///
+/// `ptr` is the foreign pointer of the data of a
+/// `MiscDeviceRegistration<T>`. By the registration's invariants that data
+/// is freed only when no file with its file operations is open, so it is
+/// valid for the whole of every call on such a file.
+pub(crate) struct RegistrationRef<T: MiscDevice> {
+    ptr: *mut c_void,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: A `RegistrationRef` only gives shared access to the data, which
+// is `Send` and `Sync`.
+unsafe impl<T: MiscDevice> Send for RegistrationRef<T> {}
+// SAFETY: As above.
+unsafe impl<T: MiscDevice> Sync for RegistrationRef<T> {}
+
+// SAFETY: `into_foreign()` returns the data's own foreign pointer, which is
+// not null and aligned as `T::RegistrationData`'s.
+unsafe impl<T: MiscDevice> ForeignOwnable for RegistrationRef<T> {
+    const FOREIGN_ALIGN: usize = <T::RegistrationData as ForeignOwnable>::FOREIGN_ALIGN;
+    type Borrowed<'a> = <T::RegistrationData as ForeignOwnable>::Borrowed<'a>;
+    type BorrowedMut<'a> = <T::RegistrationData as ForeignOwnable>::Borrowed<'a>;
+
+    fn into_foreign(self) -> *mut c_void {
+        self.ptr
+    }
+
+    /// # Safety
+    ///
+    /// As [`ForeignOwnable::from_foreign`]: `ptr` came from `into_foreign()`.
+    unsafe fn from_foreign(ptr: *mut c_void) -> Self {
+        // INVARIANT: By the safety requirements, `ptr` came from
+        // `into_foreign()`, so from a `RegistrationRef`.
+        Self {
+            ptr,
+            _t: PhantomData,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As [`ForeignOwnable::borrow`]: `ptr` came from `into_foreign()`.
+    unsafe fn borrow<'a>(ptr: *mut c_void) -> Self::Borrowed<'a> {
+        // SAFETY: By the safety requirements `ptr` came from a
+        // `RegistrationRef`, which only the registration's file operations
+        // borrow, for a call on an open file: by its invariants the data
+        // is valid for the whole call, which the borrow does not outlive.
+        unsafe { T::RegistrationData::borrow(ptr) }
+    }
+
+    /// # Safety
+    ///
+    /// As [`ForeignOwnable::borrow_mut`]: `ptr` came from `into_foreign()`.
+    unsafe fn borrow_mut<'a>(ptr: *mut c_void) -> Self::BorrowedMut<'a> {
+        // SAFETY: As for `borrow()`, of which this is a copy: the data is
+        // only ever shared.
+        unsafe { T::RegistrationData::borrow(ptr) }
     }
 }
 
@@ -168,8 +337,14 @@ impl<T: MiscDevice> PinnedDrop for MiscDeviceRegistration<T> {
 #[repr(C)]
 pub(crate) struct Attribute<T: MiscDevice> {
     attr: bindings::device_attribute,
-    show: fn(&T::RegistrationData, &mut Formatter<'_>) -> Result,
+    show: ShowFn<T>,
 }
+
+/// What shows an attribute of misc devices of type `T`.
+type ShowFn<T> = for<'a> fn(
+    <<T as MiscDevice>::RegistrationData as ForeignOwnable>::Borrowed<'a>,
+    &mut Formatter<'_>,
+) -> Result;
 
 // SAFETY: An `Attribute` is not changed after it is made; it holds a
 // `'static` name and pointers to functions.
@@ -177,10 +352,7 @@ unsafe impl<T: MiscDevice> Sync for Attribute<T> {}
 
 impl<T: MiscDevice> Attribute<T> {
     /// Makes an attribute `name` (mode 0444) whose contents `show` writes.
-    pub(crate) const fn new(
-        name: &'static CStr,
-        show: fn(&T::RegistrationData, &mut Formatter<'_>) -> Result,
-    ) -> Self {
+    pub(crate) const fn new(name: &'static CStr, show: ShowFn<T>) -> Self {
         Self {
             attr: bindings::device_attribute {
                 // With lockdep, `struct attribute` has more fields.
@@ -239,8 +411,9 @@ pub(crate) trait MiscDevice: Sized + 'static {
     /// What kind of pointer should `Self` be wrapped in.
     type Ptr: ForeignOwnable + Send + Sync;
 
-    /// Data the registration owns for as long as the device is registered.
-    type RegistrationData: Send + Sync;
+    /// Data the registration owns for as long as the device is registered,
+    /// and for as long as a file opened through it is open.
+    type RegistrationData: ForeignOwnable + Send + Sync;
 
     /// Called when the misc device is opened.
     ///
@@ -254,12 +427,14 @@ pub(crate) trait MiscDevice: Sized + 'static {
 
     /// Reads into the user buffer of a `read()` call at `*pos`, moving `*pos`
     /// past what was copied: C's `.read`, which `vfs_read()` calls in place
-    /// of `read_iter`.
-    #[cfg(hellodev_uread)]
+    /// of `read_iter`, without a `kiocb` or an `iov_iter`.
+    ///
+    /// `buf` takes a partial copy as `copy_to_user()` does, so that a buffer
+    /// that faults part-way can give a short read.
     fn read(
         _device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
         _file: &File,
-        _buf: &mut UserBuf,
+        _buf: &mut UserWriter,
         _pos: &mut i64,
     ) -> Result<usize> {
         build_error!(VTABLE_DEFAULT_ERROR)
@@ -287,17 +462,18 @@ pub(crate) trait MiscDevice: Sized + 'static {
 struct MiscdeviceVTable<T: MiscDevice>(PhantomData<T>);
 
 impl<T: MiscDevice> MiscdeviceVTable<T> {
+    /// Opens the file. Unlike 7.3's, it does not call `generic_file_open()`,
+    /// as no C misc driver does: that refuses files over 2 GiB opened
+    /// without `O_LARGEFILE`, which a character device, of size 0, never is.
+    ///
     /// # Safety
     ///
     /// `inode` and `raw_file` must be the inode and file of a file being
     /// opened through a `MiscDeviceRegistration<T>`.
-    unsafe extern "C" fn open(inode: *mut bindings::inode, raw_file: *mut bindings::file) -> c_int {
-        // SAFETY: The pointers are valid and for a file being opened.
-        let ret = unsafe { bindings::generic_file_open(inode, raw_file) };
-        if ret != 0 {
-            return ret;
-        }
-
+    unsafe extern "C" fn open(
+        _inode: *mut bindings::inode,
+        raw_file: *mut bindings::file,
+    ) -> c_int {
         // SAFETY: The open call of a file can access the private data.
         let misc_ptr = unsafe { (*raw_file).private_data };
 
@@ -368,7 +544,6 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
     /// `file` must be a file opened through a `MiscDeviceRegistration<T>`,
     /// `buf` and `count` the user buffer of its `read()` call, and `ppos`
     /// valid for reads and writes for the duration of the call.
-    #[cfg(hellodev_uread)]
     unsafe extern "C" fn read(
         file: *mut bindings::file,
         buf: *mut c_char,
@@ -386,7 +561,7 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
         // SAFETY: By the safety requirements, `ppos` is valid for reads and
         // writes during this call, and nothing else uses it meanwhile.
         let pos = unsafe { &mut *ppos };
-        let mut ubuf = UserBuf::new(UserPtr::from_ptr(buf.cast::<c_void>()), count);
+        let mut ubuf = UserWriter::new(UserPtr::from_ptr(buf.cast::<c_void>()), count);
 
         match T::read(device, file, &mut ubuf, pos) {
             Ok(n) => n as isize,
@@ -416,8 +591,13 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
 
     const VTABLE: bindings::file_operations = bindings::file_operations {
         open: Some(Self::open),
-        release: Some(Self::release),
-        #[cfg(hellodev_uread)]
+        // Nothing to do at release for a pointer that needs no drop (a
+        // `RegistrationRef`) and the default `release`.
+        release: if T::HAS_RELEASE || needs_drop::<T::Ptr>() {
+            Some(Self::release)
+        } else {
+            None
+        },
         read: if T::HAS_READ { Some(Self::read) } else { None },
         read_iter: if T::HAS_READ_ITER {
             Some(Self::read_iter)

@@ -57,6 +57,14 @@ need_kernel "$series"
 rel=$(kernel_release "$series")
 say "building the modules and the benchmark for $rel"
 kmod=$(build_modules "$series")
+# With Rust, also bench/Kbuild's module: the Rust core on the kernel's own
+# kernel::miscdevice.
+kbench=
+if [ -e "$kmod/hellodev_rust.ko" ]; then
+	kmake "$rel" -s bench-modules >"$build/kbuild-bench.log" 2>&1 ||
+		{ cat "$build/kbuild-bench.log" >&2; die "bench/Kbuild's module build failed"; }
+	kbench=$build/kmod-bench/$rel
+fi
 
 if [ "$mode" = smoke ]; then
 	out=$build/bench-smoke/$rel
@@ -78,7 +86,7 @@ stage() {
 
 	shift
 	mkdir -p "$dir/hellodev"
-	cp "$kmod"/hellodev_*.ko "$prog" "$dir/hellodev/"
+	cp "$kmod"/hellodev_*.ko ${kbench:+"$kbench"/hellodev_*.ko} "$prog" "$dir/hellodev/"
 	cat >"$dir/hellodev/run.sh" <<RUN
 #!/bin/sh
 ./hellodev_bench $* >/tmp/bench.out
@@ -199,9 +207,8 @@ agg=(/usr/bin/python3 "$top/bench/aggregate.py" --kernel "$rel"
 	--vm-rc "${rcs[@]}" --det "${det_json[@]}" --wall "${wall_json[@]}"
 	--graph "$runs/graph.txt" --steps "$runs/steps-pcs.json"
 	--steps-guest "$runs/steps-guest.txt" ${kallsyms:+--kallsyms "$kallsyms"})
-[ ! -e "$kmod/hellodev_rust.ko" ] || [ ! -e "$kmod/hellodev_rust_uread.ko" ] ||
-	agg+=(--rust)
-agg+=(--ko "$kmod"/hellodev_*.ko)
+[ -z "$kbench" ] || agg+=(--rust)
+agg+=(--ko "$kmod"/hellodev_*.ko ${kbench:+"$kbench"/hellodev_*.ko})
 
 if [ "$mode" = smoke ]; then
 	say "bench smoke run took $(($(date +%s) - start)) s; its checks:"

@@ -194,11 +194,18 @@ make_log_ok() {
 	[ "$got" -eq "$2" ] || { echo "$log: the skip line $got times, want $2"; return 1; }
 }
 
-# rust_uread_ok REL DIR - the benchmark's Rust module is in DIR, and
-# nothing was skipped for REL.
-rust_uread_ok() {
-	# shellcheck disable=SC2046 # one word per parameter
-	modinfo_ok "$(ko "$2" rust_uread)" $(params rust) && make_log_ok "$1" 0
+# only_ok REL DIR MODULES - DIR holds the modules MODULES (space-separated)
+# and no other hellodev module, and nothing was skipped for REL.
+only_ok() {
+	local got want m f
+
+	got=$(for f in "$2"/hellodev_*.ko*; do
+		f=${f##*/hellodev_}
+		echo "${f%%.ko*}"
+	done | sort | xargs)
+	want=$(for m in $3; do echo "$m"; done | sort | xargs)
+	[ "$got" = "$want" ] || { echo "$2 holds: $got; want: $want"; return 1; }
+	make_log_ok "$1" 0
 }
 
 # no_rust_ok REL DIR - no Rust module in DIR, and make.log says why once.
@@ -233,7 +240,7 @@ deb_install() {
 
 # deb_check NAME WHEN MODULES RELS... - what the package's DKMS built for
 # each of RELS (MODULES: the frontends each must have, space-separated;
-# with rust, the benchmark's Rust module too and nothing skipped, else
+# with rust, no other module and nothing skipped, else
 # make.log's one line on why the Rust ones were skipped); a copy of them
 # in $out/mods-REL/ for the guests.
 deb_check() {
@@ -250,8 +257,8 @@ deb_check() {
 		try "$name: $rel$when: depmod indexes the DKMS hellodev_misc" \
 			sys_run modinfo -k "$rel" -F filename hellodev_misc || true
 		if [[ " $mods " = *" rust "* ]]; then
-			try "$name: $rel$when: DKMS built hellodev_rust_uread too, make.log says nothing was skipped" \
-				rust_uread_ok "$rel" "$inst" || true
+			try "$name: $rel$when: DKMS built these modules and no other, make.log says nothing was skipped" \
+				only_ok "$rel" "$inst" "$mods" || true
 		else
 			try "$name: $rel$when: no Rust module, and make.log says in one line why they were skipped" \
 				no_rust_ok "$rel" "$inst" || true

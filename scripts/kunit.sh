@@ -52,7 +52,7 @@ link_tree() {
 
 	mkdir -p "$dir/kunit" "$dir/common" "$dir/rust"
 	for f in kunit/Kconfig kunit/Makefile kunit/hellodev_kunit.c \
-		 common/hellodev.c common/hellodev.h; do
+		 common/hellodev.c common/hellodev.h common/hellodev_uaccess.h; do
 		ln -sfn "$top/$f" "$dir/${f##*/}"
 	done
 	for f in kunit/hellodev_rust_kunit.rs common/hellodev.rs rust/*.rs \
@@ -148,7 +148,7 @@ build_key() {
 
 # inputs_hash - our files the builds link in (link_tree), by content.
 inputs_hash() {
-	(cd "$top" && cat kunit/* kunit/.kunitconfig common/hellodev.[ch] common/hellodev.rs rust/*) |
+	(cd "$top" && cat kunit/* kunit/.kunitconfig common/*.[ch] common/hellodev.rs rust/*) |
 		sha256sum | cut -c1-16
 }
 

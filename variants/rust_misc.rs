@@ -15,18 +15,13 @@ mod miscdevice;
 mod module_param;
 #[path = "../rust/pin_init.rs"]
 mod pin_init_ext;
-#[cfg(hellodev_uread)]
 #[path = "../rust/uaccess.rs"]
 mod uaccess;
 
 use hellodev::Hellodev;
 use kernel::{
     fmt::Write,
-    fs::{
-        File,
-        Kiocb, //
-    },
-    iov::IovIterDest,
+    fs::File,
     prelude::*,
     str::Formatter,
     sync::{
@@ -39,7 +34,8 @@ use miscdevice::{
     Attribute,
     MiscDevice,
     MiscDeviceOptions,
-    MiscDeviceRegistration, //
+    MiscDeviceRegistration,
+    RegistrationRef, //
 };
 use module_param::{
     modinfo,
@@ -48,25 +44,13 @@ use module_param::{
     Octal,
     Text, //
 };
+use uaccess::UserWriter;
 
-#[cfg(not(hellodev_uread))]
 module! {
     type: HellodevRust,
     name: "hellodev_rust",
     authors: ["hellodev developers"],
     description: "hellodev greeting device: misc device frontend, in Rust",
-    license: "GPL",
-}
-
-// The same twin reading through `.read` and an unsafe partial copy
-// (`rust/uaccess.rs`), built from a copy of this file with
-// `--cfg hellodev_uread`: what `read_iter` costs, for the benchmark only.
-#[cfg(hellodev_uread)]
-module! {
-    type: HellodevRust,
-    name: "hellodev_rust_uread",
-    authors: ["hellodev developers"],
-    description: "hellodev greeting device: the Rust twin with .read, for the benchmark",
     license: "GPL",
 }
 
@@ -104,41 +88,37 @@ module_param! {
 }
 
 /// `open_count` in `/sys/class/misc/<name>/`.
-static OPEN_COUNT: Attribute<HellodevMisc> = Attribute::new(c"open_count", show_open_count);
+static OPEN_COUNT: Attribute<HellodevMisc> =
+    Attribute::<HellodevMisc>::new(c"open_count", show_open_count);
 /// The device's sysfs attributes.
 static ATTRIBUTES: [&Attribute<HellodevMisc>; 1] = [&OPEN_COUNT];
 
-fn show_open_count(hd: &Arc<Hellodev>, f: &mut Formatter<'_>) -> Result {
+fn show_open_count(hd: ArcBorrow<'_, Hellodev>, f: &mut Formatter<'_>) -> Result {
     Ok(writeln!(f, "{}", hd.open_count())?)
 }
 
-/// The misc device: each open file holds a reference on the core device.
+/// The misc device: each open file borrows the core device from the
+/// registration.
 struct HellodevMisc;
 
 #[vtable]
 impl MiscDevice for HellodevMisc {
-    type Ptr = Arc<Hellodev>;
+    type Ptr = RegistrationRef<Self>;
     type RegistrationData = Arc<Hellodev>;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Hellodev>> {
-        let hd = misc.data();
-        hd.open();
-        Ok(hd.clone())
+    #[inline]
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<RegistrationRef<Self>> {
+        misc.data().open();
+        Ok(misc.file_ref())
     }
 
-    fn read_iter(mut kiocb: Kiocb<'_, Arc<Hellodev>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
-        let hd = kiocb.file();
-        hd.read(kiocb.ki_pos_mut(), iov)
-    }
-
-    #[cfg(hellodev_uread)]
     fn read(
         hd: ArcBorrow<'_, Hellodev>,
         _file: &File,
-        buf: &mut uaccess::UserBuf,
+        buf: &mut UserWriter,
         pos: &mut i64,
     ) -> Result<usize> {
-        hd.read_user(pos, buf)
+        hd.read(pos, buf.len(), |bytes| buf.write_partial(bytes))
     }
 
     fn llseek(hd: ArcBorrow<'_, Hellodev>, file: &File, offset: i64, whence: c_int) -> Result<i64> {
