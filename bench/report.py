@@ -820,13 +820,18 @@ def main():
     for b in benches:
         d = det(b)
         wl = b["modes"].get("wallclock")
-        runs.append(("QEMU %s on %s" % (b["qemu"], b["host_cpu"]),
+        runs.append(("QEMU %s on %s (host kernel %s)"
+                     % (b["qemu"], b["host_cpu"], b.get("host_kernel", "?")),
+                     "guest: `%s`, %s, clock source %s"
+                     % (b.get("kernel_version", "?"), b.get("guest_cpu", "?"),
+                        b.get("guest_clocksource", "?")),
                      "deterministic: %d boots, %s"
                      % (d["boots"] if d else 0,
                         " ".join(d["qemu_flags"]) if d else "not run"),
                      "wall-clock: %s" % (" ".join(wl["qemu_flags"])
                                          if wl else "not run")))
-    for i, what in enumerate(("host", "deterministic", "wall-clock")):
+    for i, what in enumerate(("host", "guest", "deterministic",
+                              "wall-clock")):
         vals = [r[i] for r in runs]
         if len(set(vals)) == 1:
             w.append("- %s, every kernel." % vals[0])

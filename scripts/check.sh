@@ -377,7 +377,7 @@ gate_kdoc_cover() {
 # gate_shellcheck DIR - the scripts are shellcheck clean.
 gate_shellcheck() {
 	# shellcheck disable=SC2046 # one word per file
-	(cd "$1" && shellcheck -x $(git -C "$top" ls-files 'scripts/*.sh' .ci/run))
+	(cd "$1" && shellcheck -x $(git -C "$top" ls-files 'scripts/*.sh' 'tests/*.sh' .ci/run))
 }
 
 # gate_deb DIR - make deb's package of the tree in DIR builds, and lintian

@@ -401,17 +401,9 @@ for rel in "${host_rels[@]}" "${chroot_rels[@]}"; do
 		echo '#!/bin/sh'
 		echo '# modprobe each module by name; its options come from /etc/modprobe.d.'
 		echo "mods=\"$mods\""
+		cat "$top/tests/tap.sh"
 		cat <<'RUN'
 echo 'TAP version 13'
-n=0
-check() {
-	n=$((n + 1))
-	if eval "$2" >/dev/null 2>&1; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-	fi
-}
 for m in $mods; do
 	node=/dev/dk_$m
 	[ $m = debugfs ] && node=/sys/kernel/debug/dk_debugfs/greeting

@@ -92,21 +92,9 @@ open_cdev=$(open_symbol hellodev_cdev)
 open_debugfs=$(open_symbol hellodev_debugfs)
 open_rust=$(open_symbol hellodev_rust)
 RUN
+cat "$top/tests/tap.sh" >>"$stage/hellodev/fuzz.sh"
 cat >>"$stage/hellodev/fuzz.sh" <<'RUN'
 export PATH=/usr/bin:/bin:/sbin
-n=0
-check() {
-	n=$((n + 1))
-	if eval "$2" >/dev/null 2>&1; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-	fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
 as_user() {
 	su -s /bin/sh user -c "cd /tmp && $1"
 }
