@@ -23,9 +23,12 @@
 //! - [`MiscDevice::read`], C's `.read`, with a user buffer that takes a
 //!   partial copy, beside `read_iter`.
 //!
-//! The methods that hellodev does not use (`write_iter`, `ioctl`, `mmap`,
-//! ...) are left out rather than copied untested; upstream, these additions
-//! would go into `kernel::miscdevice` itself.
+//! `read_iter` stays, with the kernel's signature, for a frontend that
+//! wants an `iov_iter`; hellodev's twin reads through `read`, so nothing
+//! here calls it. The other methods that hellodev does not use
+//! (`write_iter`, `ioctl`, `mmap`, ...) are left out rather than copied
+//! untested; upstream, these additions would go into `kernel::miscdevice`
+//! itself.
 
 use crate::uaccess::UserWriter;
 use core::{
