@@ -16,7 +16,8 @@ set xtics nomirror
 set datafile missing "NaN"
 set key outside right top vertical
 # Columns: the figure's name, then one number per language and kernel.
-ncols = system("awk 'NR == 2 { for (i = 1; i <= NF; i++) n += ($i ~ /^([0-9.]+|NaN)$/); print n + 1 }' '".data."'") + 0
+# (The name is quoted and may hold numbers: count what follows it.)
+ncols = system("awk -F'\"' 'NR == 2 { print split($3, f, \" \") + 1 }' '".data."'") + 0
 
 do for [fmt in "png svg"] {
 	if (fmt eq "png") {
