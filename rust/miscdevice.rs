@@ -242,8 +242,7 @@ fn no_file_open(module: &ThisModule) -> bool {
     // SAFETY: `m` is the module whose code runs this, so it is valid; its
     // state is set before its exit runs and `module_refcount()` only reads.
     unsafe {
-        (*m).state == bindings::module_state_MODULE_STATE_GOING
-            && bindings::module_refcount(m) < 0
+        (*m).state == bindings::module_state_MODULE_STATE_GOING && bindings::module_refcount(m) < 0
     }
     #[cfg(not(CONFIG_MODULE_UNLOAD))]
     false
