@@ -60,11 +60,11 @@ impl UserWriter {
         if n == 0 {
             return 0;
         }
-        // SAFETY: `data` is valid for reads of `n` bytes, all in one object.
-        // By the type invariants `ptr` is not dereferenced here: the helper
+        let (to, from) = (self.ptr.as_mut_ptr(), data.as_ptr().cast());
+        // SAFETY: `from` is valid for reads of `n` bytes, all in one object.
+        // By the type invariants `to` is not dereferenced here: the helper
         // checks the user range (`access_ok()`) and handles faults itself.
-        let copied =
-            unsafe { hellodev_rust_copy_to_user(self.ptr.as_mut_ptr(), data.as_ptr().cast(), n) };
+        let copied = unsafe { hellodev_rust_copy_to_user(to, from, n) };
         // The helper copies at most `n` bytes, so `len` cannot wrap.
         self.ptr = self.ptr.wrapping_byte_add(copied);
         self.len = self.len.wrapping_sub(copied);
