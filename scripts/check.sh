@@ -253,9 +253,9 @@ boot_hang_fails() {
 # trinity_limit_works - fuzz.sh's time limit on trinity, with a stand-in
 # trinity whose two children, as a user (misc), spin in the shell (user
 # space, no system call), and, as root (debugfs), block opening a FIFO (in
-# the kernel): the spin is said, killed and run again once, the block
-# fails with its kernel stack, every calls check fails, and each module
-# still unloads and loads again.
+# the kernel): the spin is said, killed and run again, 4 runs in all, the
+# block fails with its kernel stack, every calls check fails, and each
+# module still unloads and loads again.
 trinity_limit_works() {
 	local stage log rc=0
 
@@ -289,8 +289,9 @@ FAKE
 	printf '%s\n' "$log"
 	# 0: the guest finished, its kernel log clean (3: a report, 4: hang).
 	[ "$rc" -eq 0 ] &&
-		[ "$(grep -c '^# trinity run [12] did not end in 3 s: its children spin in user space' <<<"$log")" -eq 2 ] &&
-		[ "$(grep -c '^# trinity did not end in 3 s' <<<"$log")" -eq 2 ] &&
+		[ "$(grep -c '^# trinity run [1-4] spun after 3 s: its children in user space' <<<"$log")" -eq 4 ] &&
+		[ "$(grep -c '^# FAIL trinity spun in each of its 4 runs$' <<<"$log")" -eq 1 ] &&
+		[ "$(grep -c '^# FAIL trinity did not end in 3 s' <<<"$log")" -eq 2 ] &&
 		[ "$(grep -c '^# kernel stack of ' <<<"$log")" -ge 2 ] &&
 		[ "$(grep -c '^not ok .*: trinity, .* makes its' <<<"$log")" -eq 3 ] &&
 		[ "$(grep -cE '^ok .*: (rmmod works|nothing is left|a new load works and reads)$' <<<"$log")" -eq 9 ]
@@ -694,7 +695,7 @@ check "suite() fails a KUnit run that ends before every planned config reported"
 	suite_fails kunit-dies env HELLODEV_KUNIT_CONFIGS="um bogus" "$top/scripts/kunit.sh"
 check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
 	boot_hang_fails
-check "fuzztest stops a trinity that never ends: a spin is run again once, a block fails" \
+check "fuzztest stops a trinity that never ends: a spin is run again, 4 runs in all, a block fails" \
 	trinity_limit_works
 for k in "${kernels[@]}"; do
 	variants=(misc cdev debugfs)

@@ -16,12 +16,14 @@
 #
 # Trinity (Debian's 1.9+git20230109) now and then stops making calls as
 # root: its children spin in user space, outside any system call, and never
-# end (seen on 6.12 in about 1 run of 20). A run that has not ended after
-# HELLODEV_TRINITY_LIMIT seconds is stopped: if the same children are all
-# in user space (/proc/PID/syscall says "running") twice, 3 s apart, that is
-# trinity's fault, said so, and the run starts again with a new seed, once;
-# else the check fails, with the kernel stack of each child found in the
-# same system call twice.
+# end (seen on 6.12 in about 1 run of 20, twice in a row once). Every 10 s
+# a run is looked at: if the same children are all in user space
+# (/proc/PID/syscall says "running") twice, 3 s apart, with no tick of
+# system time between, that is trinity's fault, said so, and the run
+# starts again with a new seed, up to 4 runs in all. A run that has not
+# ended after HELLODEV_TRINITY_LIMIT seconds and does not spin fails the
+# check, with the kernel stack of each child found in the same system call
+# twice.
 #
 # usage: fuzztest.sh      KERNEL=6.1|6.12|7.3, HELLODEV_FUZZ_SECONDS (3),
 #                         HELLODEV_TRINITY_OPS (2000),
@@ -40,6 +42,8 @@ seconds=${HELLODEV_FUZZ_SECONDS:-3}
 trinity_ops=${HELLODEV_TRINITY_OPS:-2000}
 # Seconds one trinity run may take (15 to 60 s on Debian's kernels here).
 trinity_limit=${HELLODEV_TRINITY_LIMIT:-300}
+# Runs of trinity, each with its own seed, when its children spin.
+trinity_runs=4
 need_pkgs "${VM_PKGS[@]}" stress-ng trinity
 if [ "${1:-}" = stage ]; then
 	[ $# -eq 2 ] || die "usage: fuzztest.sh stage DIR"
@@ -87,6 +91,7 @@ cat >"$stage/hellodev/fuzz.sh" <<RUN
 secs=$seconds
 trinity_ops=$trinity_ops
 trinity_limit=$trinity_limit
+trinity_runs=$trinity_runs
 open_misc=$(open_symbol hellodev_misc)
 open_cdev=$(open_symbol hellodev_cdev)
 open_debugfs=$(open_symbol hellodev_debugfs)
@@ -153,11 +158,32 @@ trinity_kill() {
 		i=$((i + 1))
 	done
 }
+# trinity_sample - "pid:syscall:stime" of each live trinity child, sorted
+# (stime: its system CPU ticks, /proc/PID/stat's field 15).
+trinity_sample() {
+	local p
+
+	for p in $(trinity_procs -c); do
+		echo "$p:$(cut -d' ' -f15 /proc/${p%%:*}/stat 2>/dev/null)"
+	done | sort
+}
+# trinity_spins - trinity's children spin: the same children, 3 s apart,
+# each in user space both times ("running") with not one tick of system
+# time between, so that none made a system call in those 3 s.
+trinity_spins() {
+	s1=$(trinity_sample)
+	sleep 3
+	s2=$(trinity_sample)
+	[ -n "$s2" ] && [ "$s1" = "$s2" ] &&
+		! printf '%s\n' $s2 | grep -qv ':running:[0-9]*$'
+}
 # trinity_run WHO CMD - run trinity's CMD as WHO (root or user), stopped
-# after $trinity_limit s; once more if trinity spun (see the top of
-# fuzztest.sh). Sets $trinity_s, the seconds of the last run.
+# when its children spin (looked at every 10 s), and run again with a new
+# seed, up to $trinity_runs runs in all; stopped and failed after
+# $trinity_limit s in any other state (see the top of fuzztest.sh). Sets
+# $trinity_s, the seconds of the last run.
 trinity_run() {
-	local attempt=1 tpid s1 s2 cpu p st
+	local attempt=1 tpid s1 s2 cpu p st spun
 
 	while :; do
 		if [ "$1" = user ]; then
@@ -167,37 +193,44 @@ trinity_run() {
 		fi
 		tpid=$!
 		trinity_s=0
+		spun=
 		while kill -0 $tpid 2>/dev/null && [ $trinity_s -lt $trinity_limit ]; do
 			sleep 1
 			trinity_s=$((trinity_s + 1))
+			[ $((trinity_s % 10)) -eq 0 ] || continue
+			if trinity_spins; then
+				spun=1
+				break
+			fi
+			trinity_s=$((trinity_s + 3))
 		done
-		if ! kill -0 $tpid 2>/dev/null; then
+		if [ -z "$spun" ] && ! kill -0 $tpid 2>/dev/null; then
 			wait $tpid
 			return
 		fi
-		# Spinning: the same children, all in user space, 3 s apart.
-		s1=$(trinity_procs -c | sort)
-		sleep 3
-		s2=$(trinity_procs -c | sort)
+		[ -n "$spun" ] || ! trinity_spins || spun=1
 		cpu=
 		for p in $s2; do
 			st=$(cat /proc/${p%%:*}/stat 2>/dev/null) || continue
 			cpu="$cpu $(echo "$st" | cut -d' ' -f1,14,15 |
 				sed 's/^\([0-9]*\) \([0-9]*\) \([0-9]*\)$/\1: \2 user, \3 system;/')"
 		done
-		if [ -n "$s2" ] && [ "$s1" = "$s2" ] &&
-			! printf '%s\n' $s2 | grep -qv ':running$'; then
+		if [ -n "$spun" ]; then
 			trinity_kill
 			wait $tpid
-			echo "# trinity run $attempt did not end in $trinity_limit s: its children spin in user space, in no system call (CPU ticks:$cpu), trinity's fault, not the kernel's"
-			[ $attempt -lt 2 ] || return
+			echo "# trinity run $attempt spun after $trinity_s s: its children in user space, no system call in 3 s (CPU ticks:$cpu), trinity's fault, not the kernel's"
+			if [ $attempt -ge $trinity_runs ]; then
+				echo "# FAIL trinity spun in each of its $trinity_runs runs"
+				return
+			fi
 			attempt=$((attempt + 1))
 			continue
 		fi
-		echo "# trinity did not end in $trinity_limit s; its children (pid:system call, 3 s apart): $(echo $s1) / $(echo $s2) (CPU ticks:$cpu)"
+		echo "# FAIL trinity did not end in $trinity_limit s; its children (pid:system call:system ticks, 3 s apart): $(echo $s1) / $(echo $s2) (CPU ticks:$cpu)"
 		for p in $s2; do
+			p=${p%:*}
 			[ "${p#*:}" != running ] || continue
-			printf '%s\n' $s1 | grep -qx "$p" || continue
+			printf '%s\n' $s1 | grep -q "^$p:" || continue
 			echo "# kernel stack of ${p%%:*}, in the same system call 3 s apart:"
 			sed 's/^/#   /' /proc/${p%%:*}/stack
 		done
