@@ -10,15 +10,16 @@
 //!
 //! - [`MiscDeviceOptions::mode`], the node's permissions (`miscdevice.mode`);
 //! - [`MiscDeviceOptions::attributes`], read-only sysfs attributes in
-//!   `/sys/class/misc/<name>/` (`miscdevice.groups`), see [`Attribute`];
+//!   `/sys/class/misc/<name>/` (`miscdevice.groups`), see
+//!   `device_attr.rs`;
 //! - [`MiscDevice::llseek`];
 //! - [`MiscDevice::RegistrationData`], data that the registration owns and
 //!   hands to `open` and to the attributes: what the device is, without a
 //!   global;
-//! - [`RegistrationRef`], a file's private data that borrows the
-//!   registration's data with no reference count, as C's `misc_open()`
-//!   users store a plain pointer: sound because the registration's data
-//!   outlives every file opened through it (see
+//! - [`MiscDeviceRegistration::file_ref`], a file's private data that
+//!   borrows the registration's data with no reference count, as C's
+//!   `misc_open()` users store a plain pointer: sound because the
+//!   registration's data outlives every file opened through it (see
 //!   [`MiscDeviceRegistration`]'s invariants);
 //! - [`MiscDevice::read`], C's `.read`, with a user buffer that takes a
 //!   partial copy, beside `read_iter`.
@@ -28,42 +29,43 @@
 //! here calls it. The other methods that hellodev does not use
 //! (`write_iter`, `ioctl`, `mmap`, ...) are left out rather than copied
 //! untested; upstream, these additions would go into `kernel::miscdevice`
-//! itself.
+//! itself. The thunks of the calls on an open file are `file_ops.rs`'s,
+//! which `chrdev.rs` shares.
 
-use crate::uaccess::UserWriter;
-use core::{
-    marker::PhantomData,
-    mem::needs_drop, //
+use crate::{
+    device_attr::{
+        Attribute,
+        AttributeGroup,
+        DeviceData, //
+    },
+    file_ops::{
+        FileMethods,
+        FileVTable,
+        ForeignData,
+        RegistrationRef, //
+    },
+    uaccess::UserWriter,
 };
+use core::marker::PhantomData;
 use kernel::{
     bindings,
     error::{
         to_result,
         VTABLE_DEFAULT_ERROR, //
     },
-    ffi::{
-        c_char,
-        c_int,
-        c_void, //
-    },
+    ffi::c_int,
     fs::{
         File,
         Kiocb, //
     },
     iov::IovIterDest,
     module::this_module,
-    page::PAGE_SIZE,
     prelude::*,
-    str::Formatter,
     types::{
         ForeignOwnable,
         Opaque, //
-    },
-    uaccess::UserPtr, //
+    }, //
 };
-
-/// Most attributes one misc device can have.
-pub(crate) const MAX_ATTRIBUTES: usize = 4;
 
 /// Options for creating a misc device.
 pub(crate) struct MiscDeviceOptions<T: MiscDevice> {
@@ -72,8 +74,8 @@ pub(crate) struct MiscDeviceOptions<T: MiscDevice> {
     /// Permissions of the node; 0 leaves the kernel's default (0600).
     pub(crate) mode: u16,
     /// Read-only attributes in the device's sysfs directory; at most
-    /// [`MAX_ATTRIBUTES`].
-    pub(crate) attributes: &'static [&'static Attribute<T>],
+    /// `device_attr::MAX_ATTRIBUTES`.
+    pub(crate) attributes: &'static [&'static Attribute<MiscDeviceRegistration<T>>],
 }
 
 /// The C structures of a misc device and of its attribute group.
@@ -82,49 +84,9 @@ pub(crate) struct MiscDeviceOptions<T: MiscDevice> {
 /// `misc_open()` the file's private data, point to it, and so to the
 /// [`MiscDeviceRegistration`] that holds it first.
 #[repr(C)]
-struct RawMisc {
+struct RawMisc<T: MiscDevice> {
     misc: bindings::miscdevice,
-    attrs: [*mut bindings::attribute; MAX_ATTRIBUTES + 1],
-    group: bindings::attribute_group,
-    groups: [*const bindings::attribute_group; 2],
-}
-
-/// Data held through its foreign pointer, so that it can be left alive
-/// past its owner.
-///
-/// # Invariants
-///
-/// `ptr` is null, or came from `D::into_foreign()` and has not been given
-/// to `D::from_foreign()`.
-struct ForeignData<D: ForeignOwnable> {
-    ptr: *mut c_void,
-    _d: PhantomData<D>,
-}
-
-impl<D: ForeignOwnable> ForeignData<D> {
-    fn new(data: D) -> Self {
-        // INVARIANT: `ptr` comes from `into_foreign()`.
-        Self {
-            ptr: data.into_foreign(),
-            _d: PhantomData,
-        }
-    }
-
-    /// Leaves the data alive for good: it is never freed.
-    fn leak(&mut self) {
-        // INVARIANT: null.
-        self.ptr = core::ptr::null_mut();
-    }
-}
-
-impl<D: ForeignOwnable> Drop for ForeignData<D> {
-    fn drop(&mut self) {
-        if !self.ptr.is_null() {
-            // SAFETY: By the type invariants `ptr` came from
-            // `into_foreign()` and this is its only `from_foreign()`.
-            drop(unsafe { D::from_foreign(self.ptr) });
-        }
-    }
+    group: AttributeGroup<MiscDeviceRegistration<T>>,
 }
 
 /// A registration of a misc device.
@@ -150,7 +112,7 @@ impl<D: ForeignOwnable> Drop for ForeignData<D> {
 #[pin_data(PinnedDrop)]
 pub(crate) struct MiscDeviceRegistration<T: MiscDevice> {
     #[pin]
-    inner: Opaque<RawMisc>,
+    inner: Opaque<RawMisc<T>>,
     data: ForeignData<T::RegistrationData>,
     _t: PhantomData<T>,
 }
@@ -164,9 +126,9 @@ unsafe impl<T: MiscDevice> Sync for MiscDeviceRegistration<T> {}
 impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// Registers a misc device that owns `data`.
     ///
-    /// Fails with `EINVAL` for more than [`MAX_ATTRIBUTES`] attributes, else
-    /// as `misc_register()`: `EEXIST` for a name in use, `EBUSY` when no
-    /// minor is left, `ENOMEM`.
+    /// Fails with `EINVAL` for more than `device_attr::MAX_ATTRIBUTES`
+    /// attributes, else as `misc_register()`: `EEXIST` for a name in use,
+    /// `EBUSY` when no minor is left, `ENOMEM`.
     pub(crate) fn register(
         opts: MiscDeviceOptions<T>,
         data: T::RegistrationData,
@@ -177,27 +139,21 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
             // can have been opened.
             data: ForeignData::new(data),
             _t: PhantomData,
-            inner <- Opaque::try_ffi_init(move |slot: *mut RawMisc| {
-                if opts.attributes.len() > MAX_ATTRIBUTES {
-                    return Err(EINVAL);
-                }
+            inner <- Opaque::try_ffi_init(move |slot: *mut RawMisc<T>| {
                 // SAFETY: `slot` is valid for writes, and pinned: the
                 // pointers into it stay valid for as long as it.
-                unsafe {
+                let groups = unsafe {
                     core::ptr::write_bytes(slot, 0, 1);
-                    for (i, a) in opts.attributes.iter().enumerate() {
-                        (*slot).attrs[i] = a.as_raw();
-                    }
-                    (*slot).group.__bindgen_anon_2.attrs = (&raw mut (*slot).attrs).cast();
-                    (*slot).groups[0] = &raw const (*slot).group;
+                    AttributeGroup::init(&raw mut (*slot).group, opts.attributes)?
+                };
+                // SAFETY: As above.
+                unsafe {
                     let misc = &raw mut (*slot).misc;
                     (*misc).minor = bindings::MISC_DYNAMIC_MINOR as c_int;
                     (*misc).name = opts.name.as_char_ptr();
-                    (*misc).fops = MiscdeviceVTable::<T>::build();
+                    (*misc).fops = &MiscdeviceVTable::<T>::VTABLE;
                     (*misc).mode = opts.mode;
-                    if !opts.attributes.is_empty() {
-                        (*misc).groups = (&raw mut (*slot).groups).cast();
-                    }
+                    (*misc).groups = groups;
                 }
                 // INVARIANT: Once this returns `Ok`, the device is registered.
                 // SAFETY: The misc device was just written, with a name and
@@ -210,20 +166,38 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
 
     /// Returns the data the registration owns.
     pub(crate) fn data(&self) -> <T::RegistrationData as ForeignOwnable>::Borrowed<'_> {
-        // SAFETY: By the type invariants `ptr` came from `into_foreign()`
+        // SAFETY: By the type invariants `data` came from `into_foreign()`
         // and is not null, and the data is not freed before the
         // registration is dropped, after the borrow ends.
-        unsafe { T::RegistrationData::borrow(self.data.ptr) }
+        unsafe { T::RegistrationData::borrow(self.data.as_ptr()) }
     }
 
     /// Returns the private data for a file being opened through this
     /// registration: its data, with no reference count (see
     /// [`RegistrationRef`]).
-    pub(crate) fn file_ref(&self) -> RegistrationRef<T> {
-        RegistrationRef {
-            ptr: self.data.ptr,
-            _t: PhantomData,
-        }
+    pub(crate) fn file_ref(&self) -> RegistrationRef<T::RegistrationData> {
+        // SAFETY: By the type invariants the data is freed only when no
+        // file opened through the registration is open, and only `open`,
+        // which makes the result a file's private data, gets a registration.
+        unsafe { RegistrationRef::new(&self.data) }
+    }
+}
+
+impl<T: MiscDevice> DeviceData for MiscDeviceRegistration<T> {
+    type Data = T::RegistrationData;
+
+    /// # Safety
+    ///
+    /// As [`DeviceData::from_device`].
+    unsafe fn from_device<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: `misc_register()` set the device's driver data to its
+        // `struct miscdevice`, the first field of the registration, which
+        // stays registered for `'a` by the safety requirements.
+        unsafe { &*(*dev).driver_data.cast::<Self>() }
+    }
+
+    fn data(&self) -> <Self::Data as ForeignOwnable>::Borrowed<'_> {
+        MiscDeviceRegistration::data(self)
     }
 }
 
@@ -259,150 +233,6 @@ impl<T: MiscDevice> PinnedDrop for MiscDeviceRegistration<T> {
             );
             // INVARIANT: The data is never freed.
             self.project().data.leak();
-        }
-    }
-}
-
-/// The private data of a file opened through a
-/// [`MiscDeviceRegistration<T>`]: its registration's data, borrowed with no
-/// reference count, as C stores a plain pointer to the device. Make one with
-/// [`MiscDeviceRegistration::file_ref`] in [`MiscDevice::open`].
-///
-/// Only the file operations of a [`MiscDeviceRegistration<T>`] borrow it,
-/// during a call on a file opened through it.
-///
-/// # Invariants
-///
-/// `ptr` is the foreign pointer of the data of a
-/// `MiscDeviceRegistration<T>`. By the registration's invariants that data
-/// is freed only when no file with its file operations is open, so it is
-/// valid for the whole of every call on such a file.
-pub(crate) struct RegistrationRef<T: MiscDevice> {
-    ptr: *mut c_void,
-    _t: PhantomData<T>,
-}
-
-// SAFETY: A `RegistrationRef` only gives shared access to the data, which
-// is `Send` and `Sync`.
-unsafe impl<T: MiscDevice> Send for RegistrationRef<T> {}
-// SAFETY: As above.
-unsafe impl<T: MiscDevice> Sync for RegistrationRef<T> {}
-
-// SAFETY: `into_foreign()` returns the data's own foreign pointer, which is
-// not null and aligned as `T::RegistrationData`'s.
-unsafe impl<T: MiscDevice> ForeignOwnable for RegistrationRef<T> {
-    const FOREIGN_ALIGN: usize = <T::RegistrationData as ForeignOwnable>::FOREIGN_ALIGN;
-    type Borrowed<'a> = <T::RegistrationData as ForeignOwnable>::Borrowed<'a>;
-    type BorrowedMut<'a> = <T::RegistrationData as ForeignOwnable>::Borrowed<'a>;
-
-    fn into_foreign(self) -> *mut c_void {
-        self.ptr
-    }
-
-    /// # Safety
-    ///
-    /// As [`ForeignOwnable::from_foreign`]: `ptr` came from `into_foreign()`.
-    unsafe fn from_foreign(ptr: *mut c_void) -> Self {
-        // INVARIANT: By the safety requirements, `ptr` came from
-        // `into_foreign()`, so from a `RegistrationRef`.
-        Self {
-            ptr,
-            _t: PhantomData,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// As [`ForeignOwnable::borrow`]: `ptr` came from `into_foreign()`.
-    unsafe fn borrow<'a>(ptr: *mut c_void) -> Self::Borrowed<'a> {
-        // SAFETY: By the safety requirements `ptr` came from a
-        // `RegistrationRef`, which only the registration's file operations
-        // borrow, for a call on an open file: by its invariants the data
-        // is valid for the whole call, which the borrow does not outlive.
-        unsafe { T::RegistrationData::borrow(ptr) }
-    }
-
-    /// # Safety
-    ///
-    /// As [`ForeignOwnable::borrow_mut`]: `ptr` came from `into_foreign()`.
-    unsafe fn borrow_mut<'a>(ptr: *mut c_void) -> Self::BorrowedMut<'a> {
-        // SAFETY: As for `borrow()`, of which this is a copy: the data is
-        // only ever shared.
-        unsafe { T::RegistrationData::borrow(ptr) }
-    }
-}
-
-/// A read-only sysfs attribute of misc devices of type `T`, shown from the
-/// registration's data.
-///
-/// Declare one as a `static` and list it in [`MiscDeviceOptions`].
-#[repr(C)]
-pub(crate) struct Attribute<T: MiscDevice> {
-    attr: bindings::device_attribute,
-    show: ShowFn<T>,
-}
-
-/// What shows an attribute of misc devices of type `T`.
-type ShowFn<T> = for<'a> fn(
-    <<T as MiscDevice>::RegistrationData as ForeignOwnable>::Borrowed<'a>,
-    &mut Formatter<'_>,
-) -> Result;
-
-// SAFETY: An `Attribute` is not changed after it is made; it holds a
-// `'static` name and pointers to functions.
-unsafe impl<T: MiscDevice> Sync for Attribute<T> {}
-
-impl<T: MiscDevice> Attribute<T> {
-    /// Makes an attribute `name` (mode 0444) whose contents `show` writes.
-    pub(crate) const fn new(name: &'static CStr, show: ShowFn<T>) -> Self {
-        Self {
-            attr: bindings::device_attribute {
-                // With lockdep, `struct attribute` has more fields.
-                #[allow(clippy::needless_update)]
-                attr: bindings::attribute {
-                    name: kernel::str::as_char_ptr_in_const_context(name),
-                    mode: 0o444,
-                    ..pin_init::zeroed()
-                },
-                __bindgen_anon_1: bindings::device_attribute__bindgen_ty_1 {
-                    show: Some(Self::show_raw),
-                },
-                ..pin_init::zeroed()
-            },
-            show,
-        }
-    }
-
-    /// The `struct attribute` to list in an attribute group; sysfs only reads it.
-    fn as_raw(&'static self) -> *mut bindings::attribute {
-        (&raw const self.attr.attr).cast_mut()
-    }
-
-    /// Shows the attribute: `device_attribute::show`.
-    ///
-    /// # Safety
-    ///
-    /// `dev` must be the device of a registered `MiscDeviceRegistration<T>`
-    /// and `attr` the `device_attribute` of an `Attribute<T>` in its
-    /// options, and `buf` must be valid for writes of `PAGE_SIZE` bytes.
-    unsafe extern "C" fn show_raw(
-        dev: *mut bindings::device,
-        attr: *mut bindings::device_attribute,
-        buf: *mut c_char,
-    ) -> isize {
-        // SAFETY: `attr` is the first field of an `Attribute<T>`.
-        let this = unsafe { &*attr.cast::<Self>() };
-        // SAFETY: `misc_register()` set the device's driver data to its
-        // `struct miscdevice`, the first field of a registration of `T`,
-        // which sysfs keeps registered while the attribute is shown.
-        let misc = unsafe { &*(*dev).driver_data.cast::<MiscDeviceRegistration<T>>() };
-        // SAFETY: `buf` is valid for writes of `PAGE_SIZE` bytes, and
-        // nothing else uses it during this call.
-        let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
-        let mut f = Formatter::new(buf);
-        match (this.show)(misc.data(), &mut f) {
-            Ok(()) => f.bytes_written() as isize,
-            Err(e) => e.to_errno() as isize,
         }
     }
 }
@@ -460,6 +290,41 @@ pub(crate) trait MiscDevice: Sized + 'static {
     }
 }
 
+/// The calls of a [`MiscDevice`] on an open file.
+struct MiscFile<T>(PhantomData<T>);
+
+impl<T: MiscDevice> FileMethods for MiscFile<T> {
+    type Ptr = T::Ptr;
+    const HAS_RELEASE: bool = T::HAS_RELEASE;
+    const HAS_READ: bool = T::HAS_READ;
+    const HAS_LLSEEK: bool = T::HAS_LLSEEK;
+
+    #[inline]
+    fn release(device: T::Ptr, file: &File) {
+        T::release(device, file)
+    }
+
+    #[inline]
+    fn read(
+        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
+        file: &File,
+        buf: &mut UserWriter,
+        pos: &mut i64,
+    ) -> Result<usize> {
+        T::read(device, file, buf, pos)
+    }
+
+    #[inline]
+    fn llseek(
+        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
+        file: &File,
+        offset: i64,
+        whence: c_int,
+    ) -> Result<i64> {
+        T::llseek(device, file, offset, whence)
+    }
+}
+
 /// A vtable for the file operations of a Rust misc device.
 struct MiscdeviceVTable<T: MiscDevice>(PhantomData<T>);
 
@@ -489,36 +354,8 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
         // * There is no active fdget_pos region on the file on this thread.
         let file = unsafe { File::from_raw_file(raw_file) };
 
-        let ptr = match T::open(file, misc) {
-            Ok(ptr) => ptr,
-            Err(err) => return err.to_errno(),
-        };
-
-        // The private data becomes `T::Ptr`, which every other method of
-        // this vtable expects.
-        //
-        // SAFETY: The open call of a file can access the private data.
-        unsafe { (*raw_file).private_data = ptr.into_foreign().cast::<c_void>() };
-
-        0
-    }
-
-    /// # Safety
-    ///
-    /// `file` must be a file of a `MiscDeviceRegistration<T>` being released.
-    unsafe extern "C" fn release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-        // SAFETY: The release call of a file owns the private data.
-        let private = unsafe { (*file).private_data };
-        // SAFETY: `open` set the private data with `into_foreign()`, and
-        // release is the last call on the file.
-        let ptr = unsafe { <T::Ptr as ForeignOwnable>::from_foreign(private.cast()) };
-
-        // SAFETY:
-        // * The file is valid for the duration of this call.
-        // * There is no active fdget_pos region on the file on this thread.
-        T::release(ptr, unsafe { File::from_raw_file(file) });
-
-        0
+        // SAFETY: This is the open of `raw_file` with this table.
+        unsafe { FileVTable::<MiscFile<T>>::opened(raw_file, T::open(file, misc)) }
     }
 
     /// # Safety
@@ -541,81 +378,12 @@ impl<T: MiscDevice> MiscdeviceVTable<T> {
         }
     }
 
-    /// # Safety
-    ///
-    /// `file` must be a file opened through a `MiscDeviceRegistration<T>`,
-    /// `buf` and `count` the user buffer of its `read()` call, and `ppos`
-    /// valid for reads and writes for the duration of the call.
-    unsafe extern "C" fn read(
-        file: *mut bindings::file,
-        buf: *mut c_char,
-        count: usize,
-        ppos: *mut bindings::loff_t,
-    ) -> isize {
-        // SAFETY: The read call of a file can access the private data.
-        let private = unsafe { (*file).private_data };
-        // SAFETY: `open` set the private data with `into_foreign()`, and
-        // `release` has not run yet.
-        let device = unsafe { <T::Ptr as ForeignOwnable>::borrow(private.cast()) };
-        // SAFETY: The file is valid for the duration of this call, and the
-        // caller of `read` holds a reference on it.
-        let file = unsafe { File::from_raw_file(file) };
-        // SAFETY: By the safety requirements, `ppos` is valid for reads and
-        // writes during this call, and nothing else uses it meanwhile.
-        let pos = unsafe { &mut *ppos };
-        let mut ubuf = UserWriter::new(UserPtr::from_ptr(buf.cast::<c_void>()), count);
-
-        match T::read(device, file, &mut ubuf, pos) {
-            Ok(n) => n as isize,
-            Err(err) => err.to_errno() as isize,
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `file` must be a file opened through a `MiscDeviceRegistration<T>`.
-    unsafe extern "C" fn llseek(file: *mut bindings::file, offset: i64, whence: c_int) -> i64 {
-        // SAFETY: The llseek call of a file can access the private data.
-        let private = unsafe { (*file).private_data };
-        // SAFETY: `open` set the private data with `into_foreign()`, and
-        // `release` has not run yet.
-        let device = unsafe { <T::Ptr as ForeignOwnable>::borrow(private.cast()) };
-        // SAFETY:
-        // * The file is valid for the duration of this call.
-        // * There is no active fdget_pos region on the file on this thread.
-        let file = unsafe { File::from_raw_file(file) };
-
-        match T::llseek(device, file, offset, whence) {
-            Ok(pos) => pos,
-            Err(err) => err.to_errno().into(),
-        }
-    }
-
     const VTABLE: bindings::file_operations = bindings::file_operations {
-        open: Some(Self::open),
-        // Nothing to do at release for a pointer that needs no drop (a
-        // `RegistrationRef`) and the default `release`.
-        release: if T::HAS_RELEASE || needs_drop::<T::Ptr>() {
-            Some(Self::release)
-        } else {
-            None
-        },
-        read: if T::HAS_READ { Some(Self::read) } else { None },
         read_iter: if T::HAS_READ_ITER {
             Some(Self::read_iter)
         } else {
             None
         },
-        llseek: if T::HAS_LLSEEK {
-            Some(Self::llseek)
-        } else {
-            None
-        },
-        owner: this_module::<T::OwnerModule>().as_ptr(),
-        ..pin_init::zeroed()
+        ..FileVTable::<MiscFile<T>>::ops(Self::open, this_module::<T::OwnerModule>().as_ptr())
     };
-
-    const fn build() -> &'static bindings::file_operations {
-        &Self::VTABLE
-    }
 }

@@ -9,17 +9,16 @@
 
 use kernel::prelude::*;
 
-/// Returns an initializer that runs `init` and, if it fails, calls `f` with
-/// its error before passing the error on.
-pub(crate) fn inspect_err<T, E>(
+/// Returns an initializer that runs `init` and, if it fails, gives its
+/// error to `f` and fails with what `f` returns: an error of the caller's
+/// type, made from a registration's own.
+pub(crate) fn map_err<T, E, F>(
     init: impl PinInit<T, E>,
-    f: impl FnOnce(&E),
-) -> impl PinInit<T, E> {
+    f: impl FnOnce(E) -> F,
+) -> impl PinInit<T, F> {
     // SAFETY: The closure is given a slot that is valid for writes and that
-    // is treated as pinned, as `__init()` requires, and it returns
-    // what `init` returned: `Ok` when `init` fully initialized the slot,
-    // `Err` when it left the slot uninitialized. Calling `f` changes neither.
-    unsafe {
-        ::pin_init::pin_init_from_closure(move |slot: *mut T| init.__init(slot).inspect_err(f))
-    }
+    // is treated as pinned, as `__init()` requires, and it hands it to
+    // `init`: it returns `Ok` exactly when `init` fully initialized the
+    // slot, `Err` when it left it uninitialized. `f` only maps the error.
+    unsafe { ::pin_init::pin_init_from_closure(move |slot: *mut T| init.__init(slot).map_err(f)) }
 }

@@ -119,7 +119,7 @@ quiet() {
 	local log rc=0
 
 	log=$("$@" 2>&1) || rc=$?
-	log=$(grep -Ev '^(Skipping BTF generation|hellodev: not building hellodev_rust\.ko: .* without CONFIG_RUST$)' <<<"$log" || true)
+	log=$(grep -Ev '^(Skipping BTF generation|hellodev: not building the Rust modules \(hellodev_rust\*\.ko\): .* without CONFIG_RUST$)' <<<"$log" || true)
 	if [ "$rc" -ne 0 ] || [ -n "$log" ]; then
 		printf '%s\n' "$log"
 		return 1
@@ -548,8 +548,9 @@ fi
 for r in "${rels[@]}"; do
 	if [ "$r" = "$rust_rel" ]; then
 		check "$r: build with W=1 and CLIPPY=1, no warnings" gate_build "$top" "$r"
-		check "$r: the build made hellodev_rust.ko" \
-			test -e "$build/kmod/$r/hellodev_rust.ko"
+		for m in hellodev_rust hellodev_rust_cdev; do
+			check "$r: the build made $m.ko" test -e "$build/kmod/$r/$m.ko"
+		done
 		# checker-valid.sh, in the kernel source, not in Debian's headers.
 		skip "$r: sparse (C=2), no warnings" \
 			"7.3 needs a sparse that knows __typeof_unqual__; Debian 13's sparse 0.6.4 does not"
@@ -699,7 +700,7 @@ check "fuzztest stops a trinity that never ends: a spin is run again, 4 runs in 
 	trinity_limit_works
 for k in "${kernels[@]}"; do
 	variants=(misc cdev debugfs)
-	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust)
+	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust rust_cdev)
 	for v in "${variants[@]}"; do
 		check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \
 			demo_shows_seed "$v" "$k"

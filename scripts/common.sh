@@ -245,10 +245,11 @@ build_tests() {
 		die "building $* failed"
 }
 
-# no_rust_filter REL - the harness filter that leaves out the Rust twin's
-# variants where kernel REL has no Rust ("-V rust"), else nothing.
+# no_rust_filter REL - the harness filter that leaves out the Rust twins'
+# variants where kernel REL has no Rust ("-V rust -V rust_cdev"), else
+# nothing.
 no_rust_filter() {
-	in_chroot_kernel "$1" || echo "-V rust"
+	in_chroot_kernel "$1" || echo "-V rust -V rust_cdev"
 }
 
 # The kernel log lines that fail a guest's run (vm.sh's log gate, and

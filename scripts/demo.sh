@@ -3,8 +3,9 @@
 # The seed's session through one hellodev frontend, in Debian's own kernel
 # under QEMU: load with the seed's name and greeting, read three times, show
 # the log, unload, and show the log once more, with its (exit) line. Prints
-# only the commands and their output. VARIANT=rust, the Rust twin, needs a
-# kernel with Rust: it boots Debian 13's 7.3 unless KERNEL says otherwise.
+# only the commands and their output. VARIANT=rust and rust_cdev, the Rust
+# twins, need a kernel with Rust: they boot Debian 13's 7.3 unless KERNEL
+# says otherwise.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -14,11 +15,11 @@ series=${KERNEL:-6.1}
 case $variant in
 misc | cdev) node=/dev/rust_mydev ;;
 debugfs) node=/sys/kernel/debug/rust_mydev/greeting ;;
-rust)
+rust | rust_cdev)
 	node=/dev/rust_mydev
 	series=${KERNEL:-7.3}
 	;;
-*) die "VARIANT must be misc, cdev, debugfs or rust, not '$variant'" ;;
+*) die "VARIANT must be misc, cdev, debugfs, rust or rust_cdev, not '$variant'" ;;
 esac
 
 mkdir -p "$build"
@@ -33,7 +34,7 @@ stage="$out/stage"
 rm -rf "$stage"
 mkdir -p "$stage/hellodev"
 [ -e "$kmod/hellodev_$variant.ko" ] ||
-	die "no hellodev_$variant.ko for $rel (see $build/kbuild.log): VARIANT=rust needs a kernel with Rust, KERNEL=7.3"
+	die "no hellodev_$variant.ko for $rel (see $build/kbuild.log): the Rust variants need a kernel with Rust, KERNEL=7.3"
 cp "$kmod/hellodev_$variant.ko" "$stage/hellodev/"
 cat >"$stage/hellodev/run.sh" <<RUN
 #!/bin/sh

@@ -189,7 +189,7 @@ make_log_ok() {
 	local log=$sys/var/lib/dkms/hellodev/$version/$1/x86_64/log/make.log got
 
 	[ -e "$log" ] || { echo "no $log"; return 1; }
-	got=$(grep -c '^hellodev: not building hellodev_rust\.ko: ' "$log" || true)
+	got=$(grep -c '^hellodev: not building the Rust modules (hellodev_rust\*\.ko): ' "$log" || true)
 	grep '^hellodev: not building' "$log" || true
 	[ "$got" -eq "$2" ] || { echo "$log: the skip line $got times, want $2"; return 1; }
 }
@@ -256,7 +256,7 @@ deb_check() {
 		done
 		try "$name: $rel$when: depmod indexes the DKMS hellodev_misc" \
 			sys_run modinfo -k "$rel" -F filename hellodev_misc || true
-		if [[ " $mods " = *" rust "* ]]; then
+		if [[ " $mods " = *" rust"* ]]; then
 			try "$name: $rel$when: DKMS built these modules and no other, make.log says nothing was skipped" \
 				only_ok "$rel" "$inst" "$mods" || true
 		else
@@ -371,7 +371,7 @@ if [ -n "$deb" ] && [ ${#chroot_rels[@]} -gt 0 ]; then
 				try "Debian 13: $rel: depmod makes the bare image's index again (DKMS dropped it)" \
 					sys_run depmod "$rel" || true
 		done
-		deb_check "Debian 13" " (Rust metadata)" "misc cdev debugfs rust" "${chroot_rels[@]}"
+		deb_check "Debian 13" " (Rust metadata)" "misc cdev debugfs rust rust_cdev" "${chroot_rels[@]}"
 		deb_remove "Debian 13" "${chroot_rels[@]}"
 	fi
 	cleanup_meta
@@ -384,8 +384,8 @@ for rel in "${host_rels[@]}" "${chroot_rels[@]}"; do
 	mods="misc cdev debugfs"
 	plan=10
 	if in_chroot_kernel "$rel"; then
-		mods+=" rust"
-		plan=13
+		mods+=" rust rust_cdev"
+		plan=17
 	fi
 	stage=$out/stage-$rel
 	mkdir -p "$stage/hellodev" "$stage/etc/modprobe.d" \
@@ -394,7 +394,7 @@ for rel in "${host_rels[@]}" "${chroot_rels[@]}"; do
 	depmod -b "$stage" "$rel" 2>>"$out/host.log"
 	for m in $mods; do
 		opt=
-		[ "$m" != cdev ] || opt=" mode=0444"
+		[ "${m#rust_}" != cdev ] || opt=" mode=0444"
 		echo "options hellodev_$m name=dk_$m greeting=\"installed $m\"$opt"
 	done >"$stage/etc/modprobe.d/hellodev.conf"
 	{
@@ -411,7 +411,7 @@ for m in $mods; do
 	check "hellodev_$m took name and greeting from modprobe.d" \
 		"[ \"\$(cat $node)\" = 'installed $m' ] &&
 		 [ \"\$(cat /sys/module/hellodev_$m/parameters/name)\" = dk_$m ]"
-	[ $m = cdev ] && check "hellodev_cdev took mode=0444 from modprobe.d" \
+	[ ${m#rust_} = cdev ] && check "hellodev_$m took mode=0444 from modprobe.d" \
 		"[ \"\$(stat -c %a $node)\" = 444 ]"
 	check "modprobe -r hellodev_$m removes it and its node" \
 		"modprobe -r hellodev_$m && [ ! -e $node ] && [ ! -e /sys/module/hellodev_$m ]"

@@ -71,15 +71,16 @@ for bin in /usr/bin/stress-ng /usr/bin/trinity; do
 done
 
 # open_symbol MODULE - the function the kernel calls for an open of the
-# module's node: the C frontends' open_*(), the Rust twin's open trampoline
-# (rust/miscdevice.rs, MiscdeviceVTable::open), not the __pfx_ padding
+# module's node: the C frontends' open_*(), the Rust twins' open trampolines
+# (rust/miscdevice.rs's MiscdeviceVTable::open, rust/chrdev.rs's
+# CdevVTable::open), not the __pfx_ padding
 # symbols a kernel with call padding adds. Empty if not exactly one.
 open_symbol() {
 	local syms
 
 	[ -e "$stage/hellodev/$1.ko" ] || return 0
 	syms=$(nm "$stage/hellodev/$1.ko" | awk '$2 ~ /^[tT]$/ { print $3 }' |
-		grep -E '^open_(misc|cdev|debugfs)$|^_R.*MiscdeviceVTable.*E4open' || true)
+		grep -E '^open_(misc|cdev|debugfs)$|^_R.*(MiscdeviceVTable|CdevVTable).*E4open' || true)
 	[ "$(printf '%s\n' "$syms" | grep -c .)" -eq 1 ] && echo "$syms"
 	return 0
 }
@@ -96,6 +97,7 @@ open_misc=$(open_symbol hellodev_misc)
 open_cdev=$(open_symbol hellodev_cdev)
 open_debugfs=$(open_symbol hellodev_debugfs)
 open_rust=$(open_symbol hellodev_rust)
+open_rust_cdev=$(open_symbol hellodev_rust_cdev)
 RUN
 cat "$top/tests/tap.sh" >>"$stage/hellodev/fuzz.sh"
 cat >>"$stage/hellodev/fuzz.sh" <<'RUN'
@@ -294,7 +296,7 @@ for c in open openat openat2 read pread64 readv preadv preadv2 lseek llseek \
 	close; do
 	calls="$calls -c $c"
 done
-for fe in misc cdev debugfs debugfs_full_proxy rust; do
+for fe in misc cdev debugfs debugfs_full_proxy rust rust_cdev; do
 	mod=hellodev_${fe%_full_proxy}
 	[ -e "$mod.ko" ] || { echo "# $mod.ko not here: $fe is not run"; continue; }
 	name=hdf_$fe
@@ -308,6 +310,11 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 	cdev)
 		node=/dev/$name
 		count=/sys/class/hellodev/$name/open_count
+		params="$params mode=0444"
+		;;
+	rust_cdev)
+		node=/dev/$name
+		count=/sys/class/hellodev_rust/$name/open_count
 		params="$params mode=0444"
 		;;
 	debugfs*)
@@ -327,18 +334,23 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 		[ -n "$(hits $probe)" ]; then
 		probed=1
 	fi
-	if [ -z "$probed" ] && [ "$fe" = rust ] && [ -n "$sym" ] &&
+	case $fe in
+	rust) caller=misc_open class=misc ;;
+	rust_cdev) caller=chrdev_open class=hellodev_rust ;;
+	*) caller= ;;
+	esac
+	if [ -z "$probed" ] && [ -n "$caller" ] && [ -n "$sym" ] &&
 		[ "${kernel%-hellodev-debug}" = "$kernel" ] &&
 		dmesg | grep -q "trace_kprobe: Could not probe notrace function $sym"; then
 		# Debian's 7.3 refuses kprobe events on code without an ftrace
 		# location (DYNAMIC_FTRACE, no KPROBE_EVENTS_ON_NOTRACE), and
-		# rustc adds none. The Rust twin's opens are counted where the
-		# misc core calls them: misc_open() on the node's device number
-		# (its BTF gives inode->i_rdev), every call an event in the
-		# trace buffer, which must lose none.
-		dev=$(cat /sys/class/misc/$name/dev)
+		# rustc adds none. A Rust twin's opens are counted where the
+		# kernel calls them: misc_open() or chrdev_open() on the node's
+		# device number (their BTF gives inode->i_rdev), every call an
+		# event in the trace buffer, which must lose none.
+		dev=$(cat /sys/class/$class/$name/dev)
 		rdev=$(((${dev%:*} << 20) | ${dev#*:}))
-		if echo "p:hellodev/$probe misc_open rdev=inode->i_rdev:u32" >>$tracing/kprobe_events &&
+		if echo "p:hellodev/$probe $caller rdev=inode->i_rdev:u32" >>$tracing/kprobe_events &&
 			echo "rdev == $rdev" >$tracing/events/hellodev/$probe/filter &&
 			echo 1 >$tracing/events/hellodev/$probe/enable; then
 			filtered=1
@@ -348,7 +360,7 @@ for fe in misc cdev debugfs debugfs_full_proxy rust; do
 			echo 16384 >$tracing/buffer_size_kb
 			: >$tracing/trace
 			echo 1 >$tracing/tracing_on
-			check "$fe: a kprobe event counts misc_open() on $dev: $sym is notrace here" \
+			check "$fe: a kprobe event counts $caller() on $dev: $sym is notrace here" \
 				"[ -n \"\$(hits $probe)\" ]"
 		fi
 	fi

@@ -222,6 +222,10 @@ FIXTURE_VARIANT_ADD(frontend, rust) {
 	.fe = &fe_rust,
 };
 
+FIXTURE_VARIANT_ADD(frontend, rust_cdev) {
+	.fe = &fe_rust_cdev,
+};
+
 FIXTURE_SETUP(frontend)
 {
 	if (variant->fe->rust && !exists(variant->fe->ko))
@@ -936,6 +940,10 @@ FIXTURE_VARIANT_ADD(taken_node, cdev) {
 
 FIXTURE_VARIANT_ADD(taken_node, rust) {
 	.fe = &fe_rust,
+};
+
+FIXTURE_VARIANT_ADD(taken_node, rust_cdev) {
+	.fe = &fe_rust_cdev,
 };
 
 FIXTURE_SETUP(taken_node)

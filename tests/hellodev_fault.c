@@ -7,12 +7,13 @@
  * FAILSLAB, FAIL_PAGE_ALLOC and kmemleak, and the modules in the current
  * directory.
  *
- * The Rust twin (hellodev_rust.ko) is one more frontend where the kernel
- * has Rust and the module is here.
+ * The Rust twins (hellodev_rust.ko, hellodev_rust_cdev.ko) are more
+ * frontends where the kernel has Rust and their modules are here.
  *
  * usage: hellodev_fault faults|cycles [all|FRONTEND,... [CYCLES]] |
  *        kmemleak | lockdown | debugfs-off
- * FRONTEND: misc, cdev, debugfs, rust; all (the default): every one here.
+ * FRONTEND: misc, cdev, debugfs, rust, rust_cdev; all (the default): every
+ * one here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,6 +125,19 @@ static const struct init_steps init_steps[] = {
 		.step = {
 			{ "Arc::new(Hellodev)", "cannot allocate the device" },
 			{ "misc_register()", "cannot register misc device" },
+		},
+	},
+	{
+		/* The cdev is in the registration: no cdev_alloc(). */
+		.fe = &fe_rust_cdev,
+		.step = {
+			{ "Arc::new(Hellodev)", "cannot allocate the device" },
+			{ "alloc_chrdev_region()",
+			  "cannot allocate a character device number" },
+			{ "class_create()", "cannot create class hellodev_rust" },
+			{ "cdev_add()", "cannot add the character device" },
+			{ "device_create_with_groups()",
+			  "cannot create the device for" },
 		},
 	},
 };
@@ -636,39 +650,50 @@ static pid_t spawn(const char *test, void (*fn)(const struct hd_frontend *),
 	_exit(failed ? 1 : 0);
 }
 
+/* The C frontend whose kind of device number a Rust twin takes, or NULL. */
+static const struct hd_frontend *c_twin(const struct hd_frontend *fe)
+{
+	if (fe == &fe_rust)
+		return &fe_misc;
+	if (fe == &fe_rust_cdev)
+		return &fe_cdev;
+	return NULL;
+}
+
 /*
  * Run @fn(@fe) for every frontend at once, each in a child on a CPU of its
  * own where there are enough (every unload waits 2 to 8 s for
  * DEBUG_KOBJECT_RELEASE, so one after the other would take three times as
- * long), but the Rust twin after misc: both take minors of the misc major,
- * and each checks that a reload gets its minor back. @ok[i] is cleared if
+ * long), but each Rust twin after its C twin: the misc twins take minors
+ * of the misc major, the cdev twins majors of the same dynamic range, and
+ * each checks that a reload gets its number back. @ok[i] is cleared if
  * frontend i failed.
  */
 static void run_per_frontend(const char *test, void (*fn)(const struct hd_frontend *),
 			     bool *ok)
 {
-	size_t i, misc = n_frontends, rust = n_frontends;
+	size_t i, k, after[ARRAY_SIZE(frontends)];
 	pid_t pid[ARRAY_SIZE(frontends)];
 	int status;
 
 	for (i = 0; i < n_frontends; i++) {
 		pid[i] = -1;
-		if (frontends[i] == &fe_misc)
-			misc = i;
-		if (frontends[i] == &fe_rust && misc < n_frontends)
-			rust = i;
-		else
+		after[i] = n_frontends;
+		for (k = 0; k < i; k++)
+			if (frontends[k] == c_twin(frontends[i]))
+				after[i] = k;
+		if (after[i] == n_frontends)
 			pid[i] = spawn(test, fn, frontends[i], i);
 	}
 	for (i = 0; i < n_frontends; i++) {
-		/* misc, before it in the list, is done. */
-		if (i == rust)
-			pid[i] = spawn(test, fn, frontends[i], misc);
-		if (pid[i] == -1)
-			continue;
-		if (waitpid(pid[i], &status, 0) != pid[i] ||
-		    !WIFEXITED(status) || WEXITSTATUS(status))
+		if (pid[i] != -1 &&
+		    (waitpid(pid[i], &status, 0) != pid[i] ||
+		     !WIFEXITED(status) || WEXITSTATUS(status)))
 			ok[i] = false;
+		/* The twins of frontend i, later in the list, now. */
+		for (k = i + 1; k < n_frontends; k++)
+			if (after[k] == i)
+				pid[k] = spawn(test, fn, frontends[k], i);
 	}
 }
 
@@ -1027,11 +1052,21 @@ static void test_lockdown(void)
 	kmsg_close(&log);
 }
 
+/* Every frontend passed, until one fails. */
+static void all_ok(bool *ok)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(frontends); i++)
+		ok[i] = true;
+}
+
 /* Fault injection over every init, watched by kmemleak. */
 static int run_faults(void)
 {
-	bool ok[ARRAY_SIZE(frontends)] = { true, true, true, true };
+	bool ok[ARRAY_SIZE(frontends)];
 
+	all_ok(ok);
 	ksft_print_header();
 	ksft_set_plan(2 + n_frontends);
 	unload_all();
@@ -1053,10 +1088,11 @@ static int run_faults(void)
  */
 static int run_cycles(void)
 {
-	bool ok[ARRAY_SIZE(frontends)] = { true, true, true, true };
+	bool ok[ARRAY_SIZE(frontends)];
 	struct mem m[3];
 	int half;
 
+	all_ok(ok);
 	ksft_print_header();
 	ksft_set_plan(3 + n_frontends);
 	unload_all();

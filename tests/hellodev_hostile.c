@@ -107,6 +107,12 @@ FIXTURE_VARIANT_ADD(hostile, rust) {
 	.stale_errno = ENODEV,
 };
 
+/* The Rust cdev twin's, as chrdev_open() opens it: -ENXIO. */
+FIXTURE_VARIANT_ADD(hostile, rust_cdev) {
+	.fe = &fe_rust_cdev, .tag = "rust_cdev", .params = "",
+	.refs_per_file = 2, .stale_errno = ENXIO,
+};
+
 FIXTURE_VARIANT_ADD(hostile, debugfs_full_proxy) {
 	.fe = &fe_debugfs, .tag = "proxy", .params = "full_proxy=1",
 	.refs_per_file = 1, .stale_errno = ENOENT, .full_proxy = true,

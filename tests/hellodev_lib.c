@@ -72,13 +72,29 @@ const struct hd_frontend fe_rust = {
 	.rust		= true,
 };
 
-const struct hd_frontend *const hd_frontends[4] = {
-	&fe_misc, &fe_cdev, &fe_debugfs, &fe_rust,
+/* The Rust twin of the cdev frontend (variants/rust_cdev.rs). */
+const struct hd_frontend fe_rust_cdev = {
+	.tag		= "rust_cdev",
+	.mod		= "hellodev_rust_cdev",
+	.ko		= "hellodev_rust_cdev.ko",
+	.node_fmt	= "/dev/%s",
+	.count_fmt	= "/sys/class/hellodev_rust/%s/open_count",
+	.entry_fmt	= "/sys/class/hellodev_rust/%s",
+	.dev_fmt	= "/sys/class/hellodev_rust/%s/dev",
+	.class_dir	= "/sys/class/hellodev_rust",
+	.node_type	= S_IFCHR,
+	.has_mode	= true,
+	.proc_devices	= true,
+	.rust		= true,
+};
+
+const struct hd_frontend *const hd_frontends[5] = {
+	&fe_misc, &fe_cdev, &fe_debugfs, &fe_rust, &fe_rust_cdev,
 };
 
 /**
  * frontend_by_tag() - look a frontend up by its tag
- * @tag: "misc", "cdev", "debugfs" or "rust"
+ * @tag: "misc", "cdev", "debugfs", "rust" or "rust_cdev"
  *
  * Return: the frontend, or NULL.
  */

@@ -73,9 +73,10 @@ struct hd_frontend {
 	bool rust;
 };
 
-extern const struct hd_frontend fe_misc, fe_cdev, fe_debugfs, fe_rust;
-/* Every frontend: the C ones, then the Rust twin. */
-extern const struct hd_frontend *const hd_frontends[4];
+extern const struct hd_frontend fe_misc, fe_cdev, fe_debugfs, fe_rust,
+	fe_rust_cdev;
+/* Every frontend: the C ones, then the Rust twins. */
+extern const struct hd_frontend *const hd_frontends[5];
 #define HD_FRONTENDS	ARRAY_SIZE(hd_frontends)
 
 const struct hd_frontend *frontend_by_tag(const char *tag);

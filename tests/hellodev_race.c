@@ -215,6 +215,11 @@ FIXTURE_VARIANT_ADD(race, rust) {
 	.mknod_errnos = misc_mknod_errnos,
 };
 
+FIXTURE_VARIANT_ADD(race, rust_cdev) {
+	.fe = &fe_rust_cdev, .params = "", .dev_errnos = cdev_dev_errnos,
+	.mknod_errnos = cdev_mknod_errnos,
+};
+
 FIXTURE_SETUP(race)
 {
 	int err;

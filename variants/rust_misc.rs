@@ -5,6 +5,10 @@
 //! parameters, messages and behaviour, through the kernel's Rust
 //! abstractions and, where 7.3's fall short, the extensions in `rust/`.
 
+#[path = "../rust/device_attr.rs"]
+mod device_attr;
+#[path = "../rust/file_ops.rs"]
+mod file_ops;
 #[path = "../common/hellodev.rs"]
 mod hellodev;
 #[path = "../rust/kernel_ext.rs"]
@@ -18,6 +22,8 @@ mod pin_init_ext;
 #[path = "../rust/uaccess.rs"]
 mod uaccess;
 
+use device_attr::Attribute;
+use file_ops::RegistrationRef;
 use hellodev::Hellodev;
 use kernel::{
     fmt::Write,
@@ -31,11 +37,9 @@ use kernel::{
 };
 use kernel_ext::print;
 use miscdevice::{
-    Attribute,
     MiscDevice,
     MiscDeviceOptions,
-    MiscDeviceRegistration,
-    RegistrationRef, //
+    MiscDeviceRegistration, //
 };
 use module_param::{
     modinfo,
@@ -88,10 +92,11 @@ module_param! {
 }
 
 /// `open_count` in `/sys/class/misc/<name>/`.
-static OPEN_COUNT: Attribute<HellodevMisc> =
-    Attribute::<HellodevMisc>::new(c"open_count", show_open_count);
+static OPEN_COUNT: MiscAttribute = MiscAttribute::new(c"open_count", show_open_count);
 /// The device's sysfs attributes.
-static ATTRIBUTES: [&Attribute<HellodevMisc>; 1] = [&OPEN_COUNT];
+static ATTRIBUTES: [&MiscAttribute; 1] = [&OPEN_COUNT];
+/// A sysfs attribute of the misc device.
+type MiscAttribute = Attribute<MiscDeviceRegistration<HellodevMisc>>;
 
 fn show_open_count(hd: ArcBorrow<'_, Hellodev>, f: &mut Formatter<'_>) -> Result {
     Ok(writeln!(f, "{}", hd.open_count())?)
@@ -103,15 +108,19 @@ struct HellodevMisc;
 
 #[vtable]
 impl MiscDevice for HellodevMisc {
-    type Ptr = RegistrationRef<Self>;
+    type Ptr = RegistrationRef<Arc<Hellodev>>;
     type RegistrationData = Arc<Hellodev>;
 
     #[inline]
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<RegistrationRef<Self>> {
+    fn open(
+        _file: &File,
+        misc: &MiscDeviceRegistration<Self>,
+    ) -> Result<RegistrationRef<Arc<Hellodev>>> {
         misc.data().open();
         Ok(misc.file_ref())
     }
 
+    #[inline]
     fn read(
         hd: ArcBorrow<'_, Hellodev>,
         _file: &File,
@@ -121,6 +130,7 @@ impl MiscDevice for HellodevMisc {
         hd.read(pos, buf.len(), |bytes| buf.write_partial(bytes))
     }
 
+    #[inline]
     fn llseek(hd: ArcBorrow<'_, Hellodev>, file: &File, offset: i64, whence: c_int) -> Result<i64> {
         hd.llseek(file, offset, whence)
     }
@@ -160,12 +170,13 @@ impl kernel::InPlaceModule for HellodevRust {
             };
             let misc = MiscDeviceRegistration::register(opts, hd);
             Ok(try_pin_init!(Self {
-                misc <- pin_init_ext::inspect_err(misc, move |e| {
+                misc <- pin_init_ext::map_err(misc, move |e| {
                     print::err!(
                         name,
                         "cannot register misc device ({}); is the name taken in /sys/class/misc?\n",
                         e.to_errno()
                     );
+                    e
                 }),
                 _exit: ExitLine(name),
             }? Error)
