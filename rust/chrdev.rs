@@ -225,15 +225,15 @@ impl<T: CharDevice> CdevRegistration<T> {
             // SAFETY: As above; `devt` is the region just allocated.
             let devt = unsafe { (*slot).devt };
             // SAFETY: The class name is a `'static` C string.
-            let class =
-                match from_err_ptr(unsafe { bindings::class_create(opts.class.as_char_ptr()) }) {
-                    Ok(class) => class,
-                    Err(e) => {
-                        // SAFETY: The region allocated above, not used yet.
-                        unsafe { bindings::unregister_chrdev_region(devt, 1) };
-                        return Err(fail(CdevStep::Class)(e));
-                    }
-                };
+            let class = unsafe { bindings::class_create(opts.class.as_char_ptr()) };
+            let class = match from_err_ptr(class) {
+                Ok(class) => class,
+                Err(e) => {
+                    // SAFETY: The region allocated above, not used yet.
+                    unsafe { bindings::unregister_chrdev_region(devt, 1) };
+                    return Err(fail(CdevStep::Class)(e));
+                }
+            };
             // INVARIANT: Each step is written to `slot` as it is made.
             // SAFETY: `slot` is valid for writes; `class` was just created,
             // and nothing uses its `devnode` before a device is added to it.

@@ -190,6 +190,32 @@ impl<F: FileMethods> FileVTable<F> {
     }
 }
 
+/// Whether no file opened with `fops` owned by `module` can be open: the
+/// module's exit runs, after `delete_module()` took the loader's base
+/// reference, which it does only when no other is held (`refcnt` 0, so
+/// `module_refcount()` -1). A forced unload with references held leaves
+/// them counted, and so does a failed init (the loader holds one more).
+///
+/// For registrations whose files pin only the module (misc, debugfs); a
+/// cdev's pin the cdev too, which `chrdev.rs` waits for instead, so the
+/// cdev twin's copy of this file has no caller.
+#[allow(dead_code)]
+pub(crate) fn no_file_open(module: &ThisModule) -> bool {
+    let m = module.as_ptr();
+    if m.is_null() {
+        // Built in: files hold no reference that would tell.
+        return false;
+    }
+    #[cfg(CONFIG_MODULE_UNLOAD)]
+    // SAFETY: `m` is the module whose code runs this, so it is valid; its
+    // state is set before its exit runs and `module_refcount()` only reads.
+    unsafe {
+        (*m).state == bindings::module_state_MODULE_STATE_GOING && bindings::module_refcount(m) < 0
+    }
+    #[cfg(not(CONFIG_MODULE_UNLOAD))]
+    false
+}
+
 /// Data held through its foreign pointer, so that it can be left alive
 /// past its owner.
 ///
@@ -213,8 +239,8 @@ impl<D: ForeignOwnable> ForeignData<D> {
     }
 
     /// Leaves the data alive for good: it is never freed. Only
-    /// `miscdevice.rs` leaks; each module compiles its own copy of this
-    /// file, and the cdev twin's has no caller.
+    /// `miscdevice.rs` and `debugfs.rs` leak; each module compiles its own
+    /// copy of this file, and the cdev twin's has no caller.
     #[allow(dead_code)]
     pub(crate) fn leak(&mut self) {
         // INVARIANT: null.

@@ -39,6 +39,7 @@ use crate::{
         DeviceData, //
     },
     file_ops::{
+        no_file_open,
         FileMethods,
         FileVTable,
         ForeignData,
@@ -103,7 +104,7 @@ struct RawMisc<T: MiscDevice> {
 ///   `T::OwnerModule`, the owner of the `fops` that `misc_open()` took with
 ///   `fops_get()`, from its open until after its release. On drop the data
 ///   is freed only in that module's exit with no reference held (see
-///   `no_file_open()`), when no file of it is open; else (dropped while the
+///   `file_ops::no_file_open()`), when no file of it is open; else (dropped while the
 ///   module lives, in a failed init, or after a forced unload) the data is
 ///   leaked, never freed, for the files that may still use it: a leak,
 ///   never a use after free. A module whose registration is the last step
@@ -199,27 +200,6 @@ impl<T: MiscDevice> DeviceData for MiscDeviceRegistration<T> {
     fn data(&self) -> <Self::Data as ForeignOwnable>::Borrowed<'_> {
         MiscDeviceRegistration::data(self)
     }
-}
-
-/// Whether no file opened with `fops` owned by `module` can be open: the
-/// module's exit runs, after `delete_module()` took the loader's base
-/// reference, which it does only when no other is held (`refcnt` 0, so
-/// `module_refcount()` -1). A forced unload with references held leaves
-/// them counted, and so does a failed init (the loader holds one more).
-fn no_file_open(module: &ThisModule) -> bool {
-    let m = module.as_ptr();
-    if m.is_null() {
-        // Built in: files hold no reference that would tell.
-        return false;
-    }
-    #[cfg(CONFIG_MODULE_UNLOAD)]
-    // SAFETY: `m` is the module whose code runs this, so it is valid; its
-    // state is set before its exit runs and `module_refcount()` only reads.
-    unsafe {
-        (*m).state == bindings::module_state_MODULE_STATE_GOING && bindings::module_refcount(m) < 0
-    }
-    #[cfg(not(CONFIG_MODULE_UNLOAD))]
-    false
 }
 
 #[pinned_drop]

@@ -211,7 +211,9 @@ unsafe impl ParamValue for Bool {
 pub(crate) struct Octal(Atomic<i16>);
 
 impl Octal {
-    /// Makes a parameter whose value is `default` until one is given.
+    /// Makes a parameter whose value is `default` until one is given. The
+    /// debugfs twin, which has no `mode`, has no caller.
+    #[allow(dead_code)]
     pub(crate) const fn new(default: u16) -> Self {
         // An `unsigned short` is stored as the `i16` of the same bits.
         Self(Atomic::new(default as i16))

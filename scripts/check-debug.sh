@@ -192,11 +192,11 @@ if ! kbuild -s -C "$top" modules KDIR="$kdir" >"$build/kbuild-debug.log" 2>&1; t
 fi
 modules=(misc cdev debugfs)
 if [ "$series" != 6.1 ]; then
-	for m in rust rust_cdev; do
+	for m in rust rust_cdev rust_debugfs; do
 		[ -e "$build/kmod/$rel/hellodev_$m.ko" ] ||
 			die "the $rel debug kernel has Rust, but hellodev_$m.ko was not built; see $build/kbuild-debug.log"
 	done
-	modules+=(rust rust_cdev)
+	modules+=(rust rust_cdev rust_debugfs)
 fi
 out=$build/check-debug
 rm -rf "$out"
@@ -291,7 +291,10 @@ if [ "$series" != 6.1 ]; then
 	stage suite-rust-cdev "conformance-rust_cdev:./hellodev_conformance -v rust_cdev" \
 		"hostile-rust_cdev:./hellodev_hostile -v rust_cdev" \
 		"kmemleak:./hellodev_fault kmemleak"
-	boots+=(suite-rust suite-rust-cdev)
+	stage suite-rust-debugfs "conformance-rust_debugfs:./hellodev_conformance -v rust_debugfs" \
+		"hostile-rust_debugfs:./hellodev_hostile -v rust_debugfs -v rust_debugfs_full_proxy" \
+		"kmemleak:./hellodev_fault kmemleak"
+	boots+=(suite-rust suite-rust-cdev suite-rust-debugfs)
 fi
 # The fault sweep and the cycles of the C frontends, and, in guests of
 # their own, the Rust twins': in one kernel, misc and rust would take turns
@@ -301,13 +304,14 @@ stage faults "faults:./hellodev_fault faults misc,cdev,debugfs"
 stage cycles "cycles:./hellodev_fault cycles misc,cdev,debugfs"
 boots+=(faults cycles)
 if [ "$series" != 6.1 ]; then
-	stage faults-rust "faults:./hellodev_fault faults rust,rust_cdev"
+	stage faults-rust "faults:./hellodev_fault faults rust,rust_cdev,rust_debugfs"
 	# 200 cycles: alone in its kernel, a module's 50 per half left the
 	# slab counters' drift (kmemleak_object +45, +45 once; +11, +32 in
 	# 100 per half) too near the 50 a leak per cycle would add.
 	stage cycles-rust "cycles:./hellodev_fault cycles rust 200"
 	stage cycles-rust-cdev "cycles:./hellodev_fault cycles rust_cdev 200"
-	boots+=(faults-rust cycles-rust cycles-rust-cdev)
+	stage cycles-rust-debugfs "cycles:./hellodev_fault cycles rust_debugfs 200"
+	boots+=(faults-rust cycles-rust cycles-rust-cdev cycles-rust-debugfs)
 fi
 stage nodebugfs "debugfs-off:./hellodev_fault debugfs-off"
 # Every unload waits seconds here: fewer cycles than on Debian's kernels.

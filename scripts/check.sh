@@ -349,15 +349,22 @@ gate_constants() {
 			bad=1
 		fi
 	done
-	for p in name greeting log_opens mode; do
-		cd=$(cat "$1/common/hellodev.c" "$1/variants/misc.c" |
-			sed -n "s/^MODULE_PARM_DESC($p, \(\".*\"\));$/\1/p")
-		rd=$(awk -v p="$p" '$0 ~ "^    name: \"" p "\",$" { getline; sub(/^    desc: /, ""); sub(/,$/, ""); print }' \
-			"$1/variants/rust_misc.rs")
-		if [ -z "$cd" ] || [ "$cd" != "$rd" ]; then
-			echo "parameter $p: C desc ${cd:-missing}, Rust desc ${rd:-missing}"
-			bad=1
-		fi
+	# Each Rust twin: every parameter of its C twin, described alike.
+	for t in misc cdev debugfs; do
+		r=rust_$t
+		[ "$t" != misc ] || r=rust_misc
+		# shellcheck disable=SC2013 # one parameter name a word
+		for p in $(sed -n 's/^MODULE_PARM_DESC(\([a-z_]*\), .*/\1/p' \
+			"$1/common/hellodev.c" "$1/variants/$t.c"); do
+			cd=$(cat "$1/common/hellodev.c" "$1/variants/$t.c" |
+				sed -n "s/^MODULE_PARM_DESC($p, \(\".*\"\));$/\1/p")
+			rd=$(awk -v p="$p" '$0 ~ "^    name: \"" p "\",$" { getline; sub(/^    desc: /, ""); sub(/,$/, ""); print }' \
+				"$1/variants/$r.rs")
+			if [ -z "$cd" ] || [ "$cd" != "$rd" ]; then
+				echo "parameter $p of $t: C desc ${cd:-missing}, Rust desc ${rd:-missing}"
+				bad=1
+			fi
+		done
 	done
 	c=$(sed -n 's/^#define HELLODEV_NAME_MAX[[:space:]]*//p' "$1/common/hellodev.h")
 	grep -q "^MODULE_PARM_DESC(name, \"Node name, 1-$c of " "$1/common/hellodev.c" ||
@@ -548,7 +555,7 @@ fi
 for r in "${rels[@]}"; do
 	if [ "$r" = "$rust_rel" ]; then
 		check "$r: build with W=1 and CLIPPY=1, no warnings" gate_build "$top" "$r"
-		for m in hellodev_rust hellodev_rust_cdev; do
+		for m in hellodev_rust hellodev_rust_cdev hellodev_rust_debugfs; do
 			check "$r: the build made $m.ko" test -e "$build/kmod/$r/$m.ko"
 		done
 		# checker-valid.sh, in the kernel source, not in Debian's headers.
@@ -700,7 +707,7 @@ check "fuzztest stops a trinity that never ends: a spin is run again, 4 runs in 
 	trinity_limit_works
 for k in "${kernels[@]}"; do
 	variants=(misc cdev debugfs)
-	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust rust_cdev)
+	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust rust_cdev rust_debugfs)
 	for v in "${variants[@]}"; do
 		check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \
 			demo_shows_seed "$v" "$k"

@@ -246,10 +246,11 @@ build_tests() {
 }
 
 # no_rust_filter REL - the harness filter that leaves out the Rust twins'
-# variants where kernel REL has no Rust ("-V rust -V rust_cdev"), else
+# variants where kernel REL has no Rust ("-V rust -V rust_cdev ..."), else
 # nothing.
 no_rust_filter() {
-	in_chroot_kernel "$1" || echo "-V rust -V rust_cdev"
+	in_chroot_kernel "$1" ||
+		echo "-V rust -V rust_cdev -V rust_debugfs -V rust_debugfs_full_proxy"
 }
 
 # The kernel log lines that fail a guest's run (vm.sh's log gate, and
@@ -372,18 +373,26 @@ ktap_summary() {
 		}' "$2"
 }
 
-# vm_suite NAME REL STAGE OUT SECONDS [STREAMS] - boot REL with STAGE's
-# run.sh (scripts/vm.sh, its output in OUT, at most SECONDS), show the
-# guest's results, and count them with its log gate (vm.sh's exit 3 or 4
-# fails it): the last line is ktap_summary's.
+# vm_suite NAME REL STAGE OUT SECONDS [STREAMS [VM.SH ARG...]] - boot REL
+# with STAGE's run.sh (scripts/vm.sh, its output in OUT, at most SECONDS),
+# show the guest's results, and count them with its log gate (vm.sh's exit
+# 3 or 4 fails it, and its first findings are shown as "# FAIL" lines,
+# which make check shows): the last line is ktap_summary's.
 vm_suite() {
-	local vm_rc=0 gate=pass
+	local vm_rc=0 gate=pass name=$1 rel=$2 stage=$3 out=$4 secs=$5
+	local streams=${6:-1}
 
-	"$top/scripts/vm.sh" -k "$2" -s "$3" -o "$4" -t "$5" || vm_rc=$?
-	[ -e "$4/job.log" ] || : >"$4/job.log"
-	cat "$4/job.log"
-	[ "$vm_rc" -ne 3 ] && [ "$vm_rc" -ne 4 ] || gate=fail
-	ktap_summary "$1" "$4/job.log" "$gate" "${6:-1}"
+	shift $(($# < 6 ? $# : 6))
+	"$top/scripts/vm.sh" -k "$rel" -s "$stage" -o "$out" -t "$secs" "$@" || vm_rc=$?
+	[ -e "$out/job.log" ] || : >"$out/job.log"
+	cat "$out/job.log"
+	if [ "$vm_rc" -eq 3 ] || [ "$vm_rc" -eq 4 ]; then
+		gate=fail
+		echo "# FAIL the guest log gate (vm.sh exited $vm_rc; $out/):"
+		cat "$out/dmesg.log" "$out/console.log" 2>/dev/null | tr -d '\r' |
+			grep -E "$LOG_BAD" | head -n 10 | sed 's/^/# FAIL   /' || true
+	fi
+	ktap_summary "$name" "$out/job.log" "$gate" "$streams"
 }
 
 # boot_counts DIR - the counts of one boot of make check-debug, a line each

@@ -3,9 +3,9 @@
 # The seed's session through one hellodev frontend, in Debian's own kernel
 # under QEMU: load with the seed's name and greeting, read three times, show
 # the log, unload, and show the log once more, with its (exit) line. Prints
-# only the commands and their output. VARIANT=rust and rust_cdev, the Rust
-# twins, need a kernel with Rust: they boot Debian 13's 7.3 unless KERNEL
-# says otherwise.
+# only the commands and their output. VARIANT=rust, rust_cdev and
+# rust_debugfs, the Rust twins, need a kernel with Rust: they boot Debian
+# 13's 7.3 unless KERNEL says otherwise.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -19,7 +19,11 @@ rust | rust_cdev)
 	node=/dev/rust_mydev
 	series=${KERNEL:-7.3}
 	;;
-*) die "VARIANT must be misc, cdev, debugfs, rust or rust_cdev, not '$variant'" ;;
+rust_debugfs)
+	node=/sys/kernel/debug/rust_mydev/greeting
+	series=${KERNEL:-7.3}
+	;;
+*) die "VARIANT must be misc, cdev, debugfs, rust, rust_cdev or rust_debugfs, not '$variant'" ;;
 esac
 
 mkdir -p "$build"

@@ -83,7 +83,7 @@ modinfo_ok() {
 # params M - the parameters of frontend M.
 params() {
 	case $1 in
-	debugfs) echo name greeting log_opens full_proxy ;;
+	debugfs | rust_debugfs) echo name greeting log_opens full_proxy ;;
 	*) echo name greeting log_opens mode ;;
 	esac
 }
@@ -371,7 +371,7 @@ if [ -n "$deb" ] && [ ${#chroot_rels[@]} -gt 0 ]; then
 				try "Debian 13: $rel: depmod makes the bare image's index again (DKMS dropped it)" \
 					sys_run depmod "$rel" || true
 		done
-		deb_check "Debian 13" " (Rust metadata)" "misc cdev debugfs rust rust_cdev" "${chroot_rels[@]}"
+		deb_check "Debian 13" " (Rust metadata)" "misc cdev debugfs rust rust_cdev rust_debugfs" "${chroot_rels[@]}"
 		deb_remove "Debian 13" "${chroot_rels[@]}"
 	fi
 	cleanup_meta
@@ -384,8 +384,8 @@ for rel in "${host_rels[@]}" "${chroot_rels[@]}"; do
 	mods="misc cdev debugfs"
 	plan=10
 	if in_chroot_kernel "$rel"; then
-		mods+=" rust rust_cdev"
-		plan=17
+		mods+=" rust rust_cdev rust_debugfs"
+		plan=20
 	fi
 	stage=$out/stage-$rel
 	mkdir -p "$stage/hellodev" "$stage/etc/modprobe.d" \
@@ -406,7 +406,7 @@ for rel in "${host_rels[@]}" "${chroot_rels[@]}"; do
 echo 'TAP version 13'
 for m in $mods; do
 	node=/dev/dk_$m
-	[ $m = debugfs ] && node=/sys/kernel/debug/dk_debugfs/greeting
+	[ ${m#rust_} = debugfs ] && node=/sys/kernel/debug/dk_$m/greeting
 	check "modprobe hellodev_$m loads it by name" "modprobe hellodev_$m"
 	check "hellodev_$m took name and greeting from modprobe.d" \
 		"[ \"\$(cat $node)\" = 'installed $m' ] &&

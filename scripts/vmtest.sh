@@ -22,7 +22,8 @@ mkdir -p "$stage/hellodev"
 cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
 # Where the kernel has Rust the suites skip the twin's variants without its
 # module: it must be here.
-! in_chroot_kernel "$rel" || { [ -e "$kmod/hellodev_rust.ko" ] && [ -e "$kmod/hellodev_rust_cdev.ko" ]; } ||
+! in_chroot_kernel "$rel" || { [ -e "$kmod/hellodev_rust.ko" ] &&
+	[ -e "$kmod/hellodev_rust_cdev.ko" ] && [ -e "$kmod/hellodev_rust_debugfs.ko" ]; } ||
 	die "$rel has Rust, but the Rust modules were not built; see build/kbuild.log"
 # Up to 300 s per test, not the harness's 30: on a loaded host (KUnit and
 # the debug guests run beside make check's booted suites) a test may take

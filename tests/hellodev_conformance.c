@@ -226,6 +226,10 @@ FIXTURE_VARIANT_ADD(frontend, rust_cdev) {
 	.fe = &fe_rust_cdev,
 };
 
+FIXTURE_VARIANT_ADD(frontend, rust_debugfs) {
+	.fe = &fe_rust_debugfs,
+};
+
 FIXTURE_SETUP(frontend)
 {
 	if (variant->fe->rust && !exists(variant->fe->ko))
@@ -1129,7 +1133,34 @@ TEST(all_frontends_work_side_by_side)
 	}
 }
 
-TEST(debugfs_directory_in_use_is_refused_cleanly)
+/* The debugfs frontends' own tests: the C one and its Rust twin. */
+FIXTURE(debugfs_dir) {
+};
+
+FIXTURE_VARIANT(debugfs_dir) {
+	const struct hd_frontend *fe;
+};
+
+FIXTURE_VARIANT_ADD(debugfs_dir, debugfs) {
+	.fe = &fe_debugfs,
+};
+
+FIXTURE_VARIANT_ADD(debugfs_dir, rust_debugfs) {
+	.fe = &fe_rust_debugfs,
+};
+
+FIXTURE_SETUP(debugfs_dir)
+{
+	if (variant->fe->rust && !exists(variant->fe->ko))
+		SKIP(return, "%s not here: a kernel without Rust",
+		     variant->fe->ko);
+}
+
+FIXTURE_TEARDOWN(debugfs_dir)
+{
+}
+
+TEST_F(debugfs_dir, directory_in_use_is_refused_cleanly)
 {
 	static const struct bad_load bdi = {
 		.label = "name of the kernel's debugfs directory bdi",
@@ -1141,41 +1172,43 @@ TEST(debugfs_directory_in_use_is_refused_cleanly)
 	if (!exists("/sys/kernel/debug/bdi"))
 		SKIP(return, "no debugfs directory bdi to collide with");
 	ASSERT_EQ(0, remove_leftovers());
-	ASSERT_EQ(0, kmsg_open(&log, fe_debugfs.mod, "bdi"));
-	expect_refused(_metadata, &log, &fe_debugfs, &bdi);
+	ASSERT_EQ(0, kmsg_open(&log, variant->fe->mod, "bdi"));
+	expect_refused(_metadata, &log, variant->fe, &bdi);
 	kmsg_close(&log);
 }
 
 /*
- * The debugfs frontend registers greeting without debugfs' full proxy unless
+ * A debugfs frontend registers greeting without debugfs' full proxy unless
  * full_proxy=Y. Both registrations must read the same and must keep the
  * module loaded while the file is open: the unproxied one relies on that.
  */
-TEST(debugfs_full_proxy_reads_the_same_and_pins_the_module)
+TEST_F(debugfs_dir, full_proxy_reads_the_same_and_pins_the_module)
 {
 	static const char *const params[] = { "full_proxy=0", "full_proxy=1" };
-	char node[PATH_MAX], val[8], buf[64];
+	const struct hd_frontend *fe = variant->fe;
+	char node[PATH_MAX], path[PATH_MAX], val[8], buf[64];
 	size_t i;
 	int fd, err;
 
 	ASSERT_EQ(0, remove_leftovers());
-	fmt_path(node, fe_debugfs.node_fmt, "hdt_proxy");
+	fmt_path(node, fe->node_fmt, "hdt_proxy");
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/full_proxy",
+		 fe->mod);
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
-		ASSERT_EQ(0, mod_load_named(&fe_debugfs, "hdt_proxy", params[i]));
-		ASSERT_LT(0, read_file("/sys/module/hellodev_debugfs/parameters/full_proxy",
-				       val, sizeof(val)));
+		ASSERT_EQ(0, mod_load_named(fe, "hdt_proxy", params[i]));
+		ASSERT_LT(0, read_file(path, val, sizeof(val)));
 		EXPECT_EQ(i ? 'Y' : 'N', val[0]);
 		fd = open_diag(node, O_RDONLY);
 		ASSERT_LE(0, fd);
-		err = mod_unload(fe_debugfs.mod);
+		err = mod_unload(fe->mod);
 		EXPECT_EQ(-EWOULDBLOCK, err)
 			TH_LOG("%s: unload while open: %s", params[i],
 			       strerror(-err));
 		EXPECT_EQ(HD_GREETING_LEN, pread(fd, buf, sizeof(buf), 0));
 		EXPECT_EQ(0, memcmp(buf, HD_GREETING, HD_GREETING_LEN));
 		close(fd);
-		EXPECT_TRUE(unload_wait(&fe_debugfs));
-		EXPECT_TRUE(traces_are(&fe_debugfs, "hdt_proxy", false, false));
+		EXPECT_TRUE(unload_wait(fe));
+		EXPECT_TRUE(traces_are(fe, "hdt_proxy", false, false));
 	}
 }
 

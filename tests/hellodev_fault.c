@@ -7,13 +7,14 @@
  * FAILSLAB, FAIL_PAGE_ALLOC and kmemleak, and the modules in the current
  * directory.
  *
- * The Rust twins (hellodev_rust.ko, hellodev_rust_cdev.ko) are more
- * frontends where the kernel has Rust and their modules are here.
+ * The Rust twins (hellodev_rust.ko, hellodev_rust_cdev.ko,
+ * hellodev_rust_debugfs.ko) are more frontends where the kernel has Rust
+ * and their modules are here.
  *
  * usage: hellodev_fault faults|cycles [all|FRONTEND,... [CYCLES]] |
  *        kmemleak | lockdown | debugfs-off
- * FRONTEND: misc, cdev, debugfs, rust, rust_cdev; all (the default): every
- * one here.
+ * FRONTEND: misc, cdev, debugfs, rust, rust_cdev, rust_debugfs; all (the
+ * default): every one here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,6 +126,18 @@ static const struct init_steps init_steps[] = {
 		.step = {
 			{ "Arc::new(Hellodev)", "cannot allocate the device" },
 			{ "misc_register()", "cannot register misc device" },
+		},
+	},
+	{
+		.fe = &fe_rust_debugfs,
+		.step = {
+			{ "Arc::new(Hellodev)", "cannot allocate the device" },
+			{ "debugfs_create_dir()",
+			  "cannot create debugfs directory" },
+			{ "debugfs_create_file(greeting)",
+			  "cannot create debugfs file greeting in" },
+			{ "debugfs_create_file(open_count)",
+			  "cannot create debugfs file open_count in" },
 		},
 	},
 	{
@@ -1011,12 +1024,18 @@ static void test_lockdown(void)
 	check(!kmsg_has(&log, "Lockdown: "), "reading was refused");
 	ktap("lockdown.greetings_and_open_counts_still_read");
 
-	fmt_path(path, fe_debugfs.node_fmt, "hdl_debugfs");
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	check(fd < 0 && errno == EPERM, "open %s O_RDWR: %s", path,
-	      fd < 0 ? strerror(errno) : "allowed");
-	if (fd >= 0)
-		close(fd);
+	/* Each debugfs frontend's file, as root, read-write: refused. */
+	for (i = 0; i < n_frontends; i++) {
+		if (frontends[i]->node_type != S_IFREG)
+			continue;
+		snprintf(name, sizeof(name), "hdl_%s", frontends[i]->tag);
+		fmt_path(path, frontends[i]->node_fmt, name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		check(fd < 0 && errno == EPERM, "open %s O_RDWR: %s", path,
+		      fd < 0 ? strerror(errno) : "allowed");
+		if (fd >= 0)
+			close(fd);
+	}
 	err = read_file(KMEMLEAK, buf, sizeof(buf));
 	check(err == -EPERM, "read %s: %s", KMEMLEAK,
 	      err < 0 ? strerror(-err) : "allowed");
@@ -1150,15 +1169,16 @@ static int run_lockdown(void)
 }
 
 /*
- * debugfs=off: debugfs_create_dir() returns -EPERM, and the debugfs
+ * debugfs=off: debugfs_create_dir() returns -EPERM, and each debugfs
  * frontend, which exists for its file, refuses to load with that errno
  * and one line. The other frontends do not use debugfs.
  */
 static int run_debugfs_off(void)
 {
+	const struct hd_frontend *fe;
 	char name[64];
 	struct kmsg log;
-	size_t i;
+	size_t i, j;
 	int err;
 
 	ksft_print_header();
@@ -1168,31 +1188,35 @@ static int run_debugfs_off(void)
 	      "debugfs is registered");
 	ktap("debugfs_off.debugfs_is_not_there");
 
-	kmsg_open(&log, fe_debugfs.mod, NULL);
-	for (i = 0; i < 2; i++) {
-		kmsg_forget(&log, NULL);
-		err = mod_load_named(&fe_debugfs, fe_debugfs.mod, "");
-		check(err == -EPERM, "load: %s", err ? strerror(-err) : "loaded");
-		kmsg_read(&log);
-		check(log.n == 1 && log.rec[0].level == LOG_ERR &&
-		      strstr(log.rec[0].text, "cannot create debugfs directory") &&
-		      strstr(log.rec[0].text, "(-1)"),
-		      "want one error record, got %zu: \"%s\"", log.n,
-		      first_text(&log));
-		check(traces_are(&fe_debugfs, fe_debugfs.mod, false, false), "after the load");
-	}
-	ktap("debugfs_off.debugfs_frontend_fails_cleanly_with_eperm");
-
 	for (i = 0; i < n_frontends; i++) {
-		if (frontends[i] == &fe_debugfs)
+		fe = frontends[i];
+		if (fe->node_type != S_IFREG) {
+			check(!load_use_unload(fe, fe->mod, ""), "%s", fe->mod);
+			snprintf(name, sizeof(name), "debugfs_off.%s_works",
+				 fe->tag);
+			ktap(name);
 			continue;
-		check(!load_use_unload(frontends[i], frontends[i]->mod, ""),
-		      "%s", frontends[i]->mod);
-		snprintf(name, sizeof(name), "debugfs_off.%s_works",
-			 frontends[i]->tag);
+		}
+		kmsg_open(&log, fe->mod, NULL);
+		for (j = 0; j < 2; j++) {
+			kmsg_forget(&log, NULL);
+			err = mod_load_named(fe, fe->mod, "");
+			check(err == -EPERM, "%s: load: %s", fe->mod,
+			      err ? strerror(-err) : "loaded");
+			kmsg_read(&log);
+			check(log.n == 1 && log.rec[0].level == LOG_ERR &&
+			      strstr(log.rec[0].text, "cannot create debugfs directory") &&
+			      strstr(log.rec[0].text, "(-1)"),
+			      "%s: want one error record, got %zu: \"%s\"",
+			      fe->mod, log.n, first_text(&log));
+			check(traces_are(fe, fe->mod, false, false),
+			      "%s after the load", fe->mod);
+		}
+		kmsg_close(&log);
+		snprintf(name, sizeof(name),
+			 "debugfs_off.%s_fails_cleanly_with_eperm", fe->tag);
 		ktap(name);
 	}
-	kmsg_close(&log);
 	ksft_finished();
 }
 

@@ -118,6 +118,17 @@ FIXTURE_VARIANT_ADD(hostile, debugfs_full_proxy) {
 	.refs_per_file = 1, .stale_errno = ENOENT, .full_proxy = true,
 };
 
+/* The Rust debugfs twin's, as the C twin's. */
+FIXTURE_VARIANT_ADD(hostile, rust_debugfs) {
+	.fe = &fe_rust_debugfs, .tag = "rust_debugfs", .params = "",
+	.refs_per_file = 1, .stale_errno = ENOENT,
+};
+
+FIXTURE_VARIANT_ADD(hostile, rust_debugfs_full_proxy) {
+	.fe = &fe_rust_debugfs, .tag = "rust_proxy", .params = "full_proxy=1",
+	.refs_per_file = 1, .stale_errno = ENOENT, .full_proxy = true,
+};
+
 /* Load @fe as @dev with the variant's parameters @vparams and @more. */
 static int hostile_load(const struct hd_frontend *fe, const char *vparams,
 			const struct hd_node *dev, const char *more)

@@ -88,13 +88,26 @@ const struct hd_frontend fe_rust_cdev = {
 	.rust		= true,
 };
 
-const struct hd_frontend *const hd_frontends[5] = {
+/* The Rust twin of the debugfs frontend (variants/rust_debugfs.rs). */
+const struct hd_frontend fe_rust_debugfs = {
+	.tag		= "rust_debugfs",
+	.mod		= "hellodev_rust_debugfs",
+	.ko		= "hellodev_rust_debugfs.ko",
+	.node_fmt	= HD_DEBUGFS "/%s/greeting",
+	.count_fmt	= HD_DEBUGFS "/%s/open_count",
+	.entry_fmt	= HD_DEBUGFS "/%s",
+	.node_type	= S_IFREG,
+	.rust		= true,
+};
+
+const struct hd_frontend *const hd_frontends[6] = {
 	&fe_misc, &fe_cdev, &fe_debugfs, &fe_rust, &fe_rust_cdev,
+	&fe_rust_debugfs,
 };
 
 /**
  * frontend_by_tag() - look a frontend up by its tag
- * @tag: "misc", "cdev", "debugfs", "rust" or "rust_cdev"
+ * @tag: "misc", "cdev", "debugfs", "rust", "rust_cdev" or "rust_debugfs"
  *
  * Return: the frontend, or NULL.
  */

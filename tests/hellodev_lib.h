@@ -74,9 +74,9 @@ struct hd_frontend {
 };
 
 extern const struct hd_frontend fe_misc, fe_cdev, fe_debugfs, fe_rust,
-	fe_rust_cdev;
+	fe_rust_cdev, fe_rust_debugfs;
 /* Every frontend: the C ones, then the Rust twins. */
-extern const struct hd_frontend *const hd_frontends[5];
+extern const struct hd_frontend *const hd_frontends[6];
 #define HD_FRONTENDS	ARRAY_SIZE(hd_frontends)
 
 const struct hd_frontend *frontend_by_tag(const char *tag);

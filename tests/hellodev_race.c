@@ -215,6 +215,16 @@ FIXTURE_VARIANT_ADD(race, rust) {
 	.mknod_errnos = misc_mknod_errnos,
 };
 
+FIXTURE_VARIANT_ADD(race, rust_debugfs) {
+	.fe = &fe_rust_debugfs, .params = "", .dev_errnos = debugfs_errnos,
+	.debugfs = true,
+};
+
+FIXTURE_VARIANT_ADD(race, rust_debugfs_full_proxy) {
+	.fe = &fe_rust_debugfs, .params = "full_proxy=1",
+	.dev_errnos = debugfs_errnos, .debugfs = true,
+};
+
 FIXTURE_VARIANT_ADD(race, rust_cdev) {
 	.fe = &fe_rust_cdev, .params = "", .dev_errnos = cdev_dev_errnos,
 	.mknod_errnos = cdev_mknod_errnos,
