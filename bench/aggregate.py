@@ -15,9 +15,13 @@ import subprocess
 import sys
 
 TARGETS = ["misc", "cdev", "debugfs", "debugfs_proxy", "rust", "rust_kmisc",
-           "zero", "null"]
-MODULES = TARGETS[:6]
-RUST = ("rust", "rust_kmisc")
+           "rust_cdev", "rust_debugfs", "rust_debugfs_proxy", "zero", "null"]
+MODULES = TARGETS[:9]
+RUST = ("rust", "rust_kmisc", "rust_cdev", "rust_debugfs",
+        "rust_debugfs_proxy")
+# Each Rust twin and the C frontend it is measured against, in the same boot.
+C_TWIN = {"rust": "misc", "rust_kmisc": "misc", "rust_cdev": "cdev",
+          "rust_debugfs": "debugfs", "rust_debugfs_proxy": "debugfs_proxy"}
 SIZES = [13, 256, 4096]
 LABEL = {
     "misc": "misc",
@@ -26,6 +30,9 @@ LABEL = {
     "debugfs_proxy": "debugfs full_proxy",
     "rust": "rust (misc)",
     "rust_kmisc": "rust on kernel::miscdevice",
+    "rust_cdev": "rust (cdev)",
+    "rust_debugfs": "rust (debugfs)",
+    "rust_debugfs_proxy": "rust (debugfs full_proxy)",
     "zero": "/dev/zero",
     "null": "/dev/null",
 }
@@ -108,14 +115,21 @@ def deterministic(boots):
                 "min": min(r),
                 "max": max(r),
             }
-        # debugfs and the Rust twin against C misc, in the same boot.
-        if k.startswith(("debugfs", "rust/", "rust_kmisc/")):
-            mk = "misc/" + k.split("/", 1)[1]
-            if mk in keys:
-                r = [m[k] / m[mk] for m in per_boot if k in m and mk in m]
-                ratios["%s:misc" % k] = {"median": statistics.median(r),
-                                         "boots": r, "min": min(r),
-                                         "max": max(r)}
+        # debugfs and the Rust twins against C misc, and each Rust twin
+        # against its C twin, in the same boot.
+        t = k.split("/", 1)[0]
+        against = set()
+        if t.startswith("debugfs") or t in ("rust", "rust_kmisc"):
+            against.add("misc")
+        if t in C_TWIN:
+            against.add(C_TWIN[t])
+        for c in sorted(against):
+            ck = c + "/" + k.split("/", 1)[1]
+            if ck in keys:
+                r = [m[k] / m[ck] for m in per_boot if k in m and ck in m]
+                ratios["%s:%s" % (k, c)] = {"median": statistics.median(r),
+                                            "boots": r, "min": min(r),
+                                            "max": max(r)}
     return figures, ratios
 
 
@@ -187,6 +201,19 @@ GOALS = [
     ("pread 4096 B, rust <= 1.00x misc", "rust/pread/4096/0:misc", 1.00),
     ("open+read+close, log_opens=0, rust <= 1.03x /dev/zero",
      "rust/orc/13/0:zero", 1.03),
+    # The other twins at their C twins' cost, as the misc one.
+    ("pread 13 B, rust_cdev <= 1.07x cdev", "rust_cdev/pread/13/0:cdev",
+     1.07),
+    ("pread 4096 B, rust_cdev <= 1.00x cdev", "rust_cdev/pread/4096/0:cdev",
+     1.00),
+    ("pread 13 B, rust_debugfs <= 1.07x debugfs",
+     "rust_debugfs/pread/13/0:debugfs", 1.07),
+    ("pread 4096 B, rust_debugfs <= 1.00x debugfs",
+     "rust_debugfs/pread/4096/0:debugfs", 1.00),
+    ("open+read+close, log_opens=0, rust_cdev <= 1.03x cdev",
+     "rust_cdev/orc/13/0:cdev", 1.03),
+    ("open+read+close, log_opens=0, rust_debugfs <= 1.03x debugfs",
+     "rust_debugfs/orc/13/0:debugfs", 1.03),
 ]
 
 
@@ -204,7 +231,7 @@ def goals(det_ratios, allocs):
         out.append({"goal": desc, "key": key, "limit": limit,
                     "value": r["median"], "worst_boot": r["max"],
                     "met": r["max"] <= limit})
-    for t in ("misc", "cdev") + (("rust",) if rust else ()):
+    for t in ("misc", "cdev") + (("rust", "rust_cdev") if rust else ()):
         for op in ("open", "read"):
             a = [x for x in allocs if x["target"] == t and x["op"] == op]
             v = a[0]["module_per_op"] if a else None
@@ -518,7 +545,7 @@ def smoke(boots, vm_rcs, rust, graphs, steps):
         check(len(roots) == 1 and roots[0][1] and roots[0][2],
               "call graph of one pread of %s: %d calls in the trace"
               % (t, g["calls"] if g else 0))
-    for t in ["misc", "zero"] + (list(RUST) if rust else []):
+    for t in ["misc", "zero"] + (["rust", "rust_kmisc"] if rust else []):
         for op, entry in (("pread", "pread64"), ("open", "openat2"),
                           ("close", "close_range")):
             st = steps.get(t, {}).get(op)

@@ -33,8 +33,8 @@
 
 #define TEXT_MAX	4096	/* greeting of 4095 bytes and its newline */
 #define TRACEFS		"/sys/kernel/tracing"
-#define MAX_GROUPS	128
-#define MAX_ALLOCS	16
+#define MAX_GROUPS	256
+#define MAX_ALLOCS	32
 #define MAX_SITES	16
 #define GONE_MS		2000
 
@@ -65,8 +65,8 @@ struct target {
 };
 
 enum {
-	T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_RUST, T_RUST_KMISC, T_ZERO, T_NULL,
-	T_COUNT
+	T_MISC, T_CDEV, T_DEBUGFS, T_PROXY, T_RUST, T_RUST_KMISC, T_RUST_CDEV,
+	T_RUST_DEBUGFS, T_RUST_PROXY, T_ZERO, T_NULL, T_COUNT
 };
 
 static const struct target targets[T_COUNT] = {
@@ -81,6 +81,13 @@ static const struct target targets[T_COUNT] = {
 	[T_RUST_KMISC] = { "rust_kmisc", NULL, "hellodev_rust_kmisc",
 			   "/dev/hellodev_rust_kmisc", "9read_iter",
 			   .rust = true },
+	/* The other Rust twins: rust/file_ops.rs's .read, as the misc one. */
+	[T_RUST_CDEV] = { "rust_cdev", &fe_rust_cdev, .read_sym = "4read",
+			  .rust = true },
+	[T_RUST_DEBUGFS] = { "rust_debugfs", &fe_rust_debugfs,
+			     .read_sym = "4read", .rust = true },
+	[T_RUST_PROXY] = { "rust_debugfs_proxy", &fe_rust_debugfs,
+			   .read_sym = "4read", .rust = true, .proxy = true },
 	[T_ZERO] = { "zero", .path = "/dev/zero", .zero = true },
 	[T_NULL] = { "null", .path = "/dev/null", .null = true },
 };
@@ -674,13 +681,13 @@ static void check_range(const struct target *t, unsigned long long range[][2],
 {
 	const char *mod = mod_of(t);
 	unsigned long long addr;
-	char line[512], sym[128], owner[128];
+	char line[512], sym[256], owner[128];
 	bool found = false;
 	FILE *f = fopen("/proc/kallsyms", "re");
 	int i;
 
 	while (f && !found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %*s %127s [%127[^]]]", &addr, sym,
+		if (sscanf(line, "%llx %*s %255s [%127[^]]]", &addr, sym,
 			   owner) != 3 || strcmp(owner, mod) ||
 		    (strcmp(sym, t->read_sym) &&
 		     (!t->rust || !strstr(sym, t->read_sym))))
@@ -1364,15 +1371,17 @@ static void help(void)
 int main(int argc, char **argv)
 {
 	/*
-	 * Each set is loaded at once; debugfs_proxy needs a reload. The Rust
-	 * twin joins the first set where its module is here.
+	 * Each set is loaded at once; the debugfs full proxies need a reload.
+	 * The Rust twins, last in each set, join where their modules are here.
 	 */
 	int base[] = { T_MISC, T_CDEV, T_DEBUGFS, T_ZERO, T_NULL, T_RUST,
-		       T_RUST_KMISC };
-	int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS, T_RUST, T_RUST_KMISC };
-	static const int proxy[] = { T_PROXY };
+		       T_RUST_KMISC, T_RUST_CDEV, T_RUST_DEBUGFS };
+	int base_log[] = { T_MISC, T_CDEV, T_DEBUGFS, T_RUST, T_RUST_KMISC,
+			   T_RUST_CDEV, T_RUST_DEBUGFS };
+	static const int proxy[] = { T_PROXY, T_RUST_PROXY };
 	int nbase = ARRAY_SIZE(base), nbase_log = ARRAY_SIZE(base_log);
-	const char *names = "misc, cdev, debugfs, zero, null, rust, rust_kmisc";
+	int nproxy = ARRAY_SIZE(proxy);
+	const char *names = "misc, cdev, debugfs, zero, null and the Rust twins";
 	unsigned int s;
 	bool graph = false, steps = false;
 	int c, r, log;
@@ -1424,12 +1433,15 @@ int main(int argc, char **argv)
 	    opt.settle_ms < 0)
 		help();
 	if (access("hellodev_rust.ko", F_OK) ||
-	    access("hellodev_rust_kmisc.ko", F_OK)) {
-		nbase -= 2;
-		nbase_log -= 2;
+	    access("hellodev_rust_kmisc.ko", F_OK) ||
+	    access("hellodev_rust_cdev.ko", F_OK) ||
+	    access("hellodev_rust_debugfs.ko", F_OK)) {
+		nbase -= 4;
+		nbase_log -= 4;
+		nproxy -= 1;
 		names = "misc, cdev, debugfs, zero, null";
 		progress("%s not here (a kernel without Rust): no rust figures",
-			 "hellodev_rust.ko and hellodev_rust_kmisc.ko");
+			 "hellodev_rust*.ko");
 	}
 	if (graph)
 		return graph_all(nbase == ARRAY_SIZE(base));
@@ -1451,9 +1463,9 @@ int main(int argc, char **argv)
 
 				progress("round %d/%d: debugfs full_proxy=1; %zu B, log_opens=%d",
 					 r + 1, opt.rounds, sizes[s], log);
-				if (load_set(proxy, 1, sizes[s], log))
-					measure_set(proxy, 1, sizes[s], log, r);
-				unload_set(proxy, 1);
+				if (load_set(proxy, nproxy, sizes[s], log))
+					measure_set(proxy, nproxy, sizes[s], log, r);
+				unload_set(proxy, nproxy);
 			}
 		}
 	}

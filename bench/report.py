@@ -83,17 +83,34 @@ TARGET_LABEL = {
     "misc": "misc", "cdev": "cdev", "debugfs": "debugfs",
     "debugfs_proxy": "debugfs full proxy", "rust": "Rust twin (misc)",
     "rust_kmisc": "Rust core on `kernel::miscdevice`",
+    "rust_cdev": "Rust twin (cdev)", "rust_debugfs": "Rust twin (debugfs)",
+    "rust_debugfs_proxy": "Rust twin (debugfs full proxy)",
     "zero": "/dev/zero", "null": "/dev/null",
 }
+
+# Each API: its C frontend's target and module, its Rust twin's.
+API_TWINS = [("misc", "misc", "hellodev_misc", "rust", "hellodev_rust"),
+             ("cdev", "cdev", "hellodev_cdev", "rust_cdev",
+              "hellodev_rust_cdev"),
+             ("debugfs", "debugfs", "hellodev_debugfs", "rust_debugfs",
+              "hellodev_rust_debugfs"),
+             ("debugfs, full proxy", "debugfs_proxy", "hellodev_debugfs",
+              "rust_debugfs_proxy", "hellodev_rust_debugfs")]
 
 # The two twins, file by file: (role, path, first line not counted or None).
 C_TWIN = [("core", "common/hellodev.c"), ("core", "common/hellodev.h"),
           ("core", "common/hellodev_uaccess.h"),
-          ("frontend", "variants/misc.c")]
+          ("frontend", "variants/misc.c"), ("frontend", "variants/cdev.c"),
+          ("frontend", "variants/debugfs.c")]
 RUST_TWIN = [("core", "common/hellodev.rs"),
              ("frontend", "variants/rust_misc.rs"),
+             ("frontend", "variants/rust_cdev.rs"),
+             ("frontend", "variants/rust_debugfs.rs"),
              ("extensions", "rust/kernel_ext.rs"), ("extensions", "rust/cred.rs"),
              ("extensions", "rust/fs.rs"), ("extensions", "rust/miscdevice.rs"),
+             ("extensions", "rust/chrdev.rs"), ("extensions", "rust/debugfs.rs"),
+             ("extensions", "rust/file_ops.rs"),
+             ("extensions", "rust/device_attr.rs"),
              ("extensions", "rust/module_param.rs"),
              ("extensions", "rust/pin_init.rs"), ("extensions", "rust/print.rs"),
              ("extensions", "rust/ratelimit.rs"),
@@ -134,6 +151,12 @@ ABSTRACTIONS = {
          "debugfs_create_file_full", r"pub fn read_binary_file<"),
         ("files shown and parsed by callbacks", "debugfs_create_file_full",
          r"pub fn read_callback_file<"),
+        ("write-only files (`Reader`, `BinaryReader`, callbacks)",
+         "debugfs_create_file_full", r"pub fn write_only_file<"),
+        ("directories and files made inside a `Scope` (`ScopedDir`)",
+         "debugfs_create_dir", r"pub struct ScopedDir<"),
+        ("a directory whose creation can fail, with its error",
+         "debugfs_create_dir", r"pub fn new\(name: &CStr\) -> Result"),
         ("data that lives as long as its directory tree (`Scope`)",
          "debugfs_remove", r"pub struct Scope<"),
         ("file with its own open, read and llseek", "debugfs_create_file_unsafe",
@@ -151,6 +174,46 @@ ABSTRACTIONS = {
          r"pub trait \w*[Cc]dev\w*"),
     ],
 }
+
+
+# What hellodev's own rust/ offers each API now: its files, and per
+# capability of ABSTRACTIONS a pattern that finds it there (a capability
+# not listed is not there).
+OUR_FILES = {"misc": ["rust/miscdevice.rs", "rust/file_ops.rs",
+                      "rust/device_attr.rs"],
+             "cdev": ["rust/chrdev.rs", "rust/file_ops.rs",
+                      "rust/device_attr.rs"],
+             "debugfs": ["rust/debugfs.rs", "rust/file_ops.rs"]}
+OURS = {
+    "register a device, node in /dev": r"fn register\(",
+    "node permissions": r"pub\(crate\) mode: u16",
+    "sysfs attributes of the device": r"attributes: &'static \[&'static Attribute<",
+    "open and release": r"\bfn open\(",
+    "read": r"fn read_iter\(",
+    "read into the user buffer, a partial copy a short read": r"\bfn read\(",
+    "llseek": r"fn llseek\(",
+    "data owned by the registration, handed to open": r"type RegistrationData",
+    "directory, removed on drop": r"debugfs_create_dir",
+    "file with its own open, read and llseek": r"pub\(crate\) trait DebugfsFile",
+    "file without the full proxy": r"debugfs_create_file_unsafe",
+    "a directory whose creation can fail, with its error": r"DebugfsStep::Dir",
+    "read-only file showing a value (`Writer`, as `Display`)":
+        r"pub\(crate\) struct DebugfsAttribute",
+    "device number region": r"alloc_chrdev_region",
+    "character device": r"\bcdev_add\b",
+    "class and device, node in /dev": r"device_create_with_groups",
+    "file operations of a character device": r"pub\(crate\) trait CharDevice",
+}
+
+
+def ours(top, api):
+    """Per capability of @api, whether hellodev's rust/ has it."""
+    text = ""
+    for rel in OUR_FILES[api]:
+        with open(os.path.join(top, rel), encoding="utf-8") as f:
+            text += f.read()
+    return {what: bool(OURS.get(what) and re.search(OURS[what], text))
+            for what, _, _ in ABSTRACTIONS[api]}
 
 
 def strip_comments(text):
@@ -333,6 +396,47 @@ STATUS = {
 }
 
 
+def api_twins(rusty):
+    """Each API's C frontend beside its Rust twin, measured in the same
+    boots: per read, per open, allocations and module sizes."""
+    w = ["### Each API, C and Rust\n"]
+    w.append("Every C frontend and its Rust twin, loaded and measured in "
+             "the same boots (the full proxies in a boot set of their "
+             "own); Rust/C is the median over boots of the ratio in one "
+             "boot.\n")
+    for api, ct, cmod, rt, rmod in API_TWINS:
+        have = [b for b in rusty if fig(b, rt, "pread/13/0") is not None]
+        if not have:
+            w.append("%s: no kernel measured here has `%s.ko`.\n"
+                     % (api, rmod))
+            continue
+        rows_by = []
+        for b in have:
+            rows = []
+            for key, label in (("pread/13/0", "pread 13 B"),
+                               ("pread/256/0", "pread 256 B"),
+                               ("pread/4096/0", "pread 4096 B"),
+                               ("orc/13/0", "open+read+close, log_opens=0"),
+                               ("orc/13/1", "open+read+close, log_opens=1")):
+                c, r = fig(b, ct, key), fig(b, rt, key)
+                rc = ratio(b, rt, key, ct)
+                rows.append((label, "C %.0f ns, Rust %.0f ns: Rust/C %.3f×"
+                             % (c["median"], r["median"], rc)
+                             if c and r and rc is not None else "-"))
+            rows.append(("allocations per op, Rust", allocs(b, rt)))
+            sizes = b.get("ko_sizes", {})
+            for mod in (cmod, rmod):
+                z = sizes.get(mod)
+                rows.append(("`%s.ko` text, data, bss (B)" % mod,
+                             "%d, %d, %d" % (z["text"], z["data"], z["bss"])
+                             if z else "-"))
+            rows_by.append(rows)
+        w.append("%s (`%s.ko` and `%s.ko`):\n" % (api, cmod, rmod))
+        w.append(kernel_table(["`%s`" % b["kernel"] for b in have], rows_by))
+        w.append("")
+    return w
+
+
 def c_and_rust(benches, top, src, plot):
     """The section that sets the Rust twin beside C misc."""
     w = ["## C and Rust\n"]
@@ -408,6 +512,8 @@ def c_and_rust(benches, top, src, plot):
                  "/dev/zero](%s)\n" % plot)
         w.append("([SVG](%s))\n" % (os.path.splitext(plot)[0] + ".svg"))
 
+    w.extend(api_twins(rusty))
+
     loc = twin_loc(top)
     w.append("### Lines of code\n")
     w.append("| | lines | of code | files |\n|---|---|---|---|")
@@ -423,7 +529,7 @@ def c_and_rust(benches, top, src, plot):
              "`module!`.\n")
 
     blocks = unsafe_blocks(top)
-    w.append("### `unsafe` blocks: %d in the twin\n" % len(blocks))
+    w.append("### `unsafe` blocks: %d in the twins\n" % len(blocks))
     w.append("All in `rust/`, the wrappers over `kernel::bindings` (the "
              "core and the frontend have none), each under a "
              "`// SAFETY:` comment; here its first sentence.\n")
@@ -452,15 +558,20 @@ def c_and_rust(benches, top, src, plot):
                  "declared (not `static inline`) in a header that "
                  "`rust/bindings/bindings_helper.h` includes, so that "
                  "`kernel::bindings` has it.\n")
-        w.append("| API | capability | C | in 7.3's Rust |\n|---|---|---|---|")
+        w.append("| API | capability | C | in 7.3's Rust | in hellodev's "
+                 "`rust/` |\n|---|---|---|---|---|")
         for api in APIS:
+            mine = ours(top, api)
             for what, cfun, status in ab[api]["rows"]:
-                w.append("| %s | %s | `%s` | %s |" % (api, what, cfun,
-                                                     STATUS[status]))
+                w.append("| %s | %s | `%s` | %s | %s |" % (
+                    api, what, cfun, STATUS[status],
+                    "safe abstraction" if mine[what] else "-"))
         w.append("")
         w.append("Files read: " + "; ".join(
             "%s: %s" % (api, ", ".join("`%s`" % f for f in ab[api]["files"])
                         or "no Rust abstraction in `rust/kernel/`")
+            for api in APIS) + ". Ours: " + "; ".join(
+            "%s: %s" % (api, ", ".join("`%s`" % f for f in OUR_FILES[api]))
             for api in APIS) + ".\n")
     return w
 
