@@ -32,7 +32,7 @@ use crate::{
         DeviceData, //
     },
     file_ops::{
-        FileMethods,
+        file_methods,
         FileVTable,
         ForeignData,
         RegistrationRef, //
@@ -214,7 +214,9 @@ impl<T: CharDevice> CdevRegistration<T> {
             // written into it stay valid for as long as it; every field is
             // valid zeroed (`data` holds nothing until written).
             unsafe { core::ptr::write_bytes(slot, 0, 1) };
-            // SAFETY: As above.
+            // SAFETY: `slot` is valid for writes and pinned, and its group
+            // stays in place while a device uses the list: the device is
+            // destroyed first on drop.
             let groups = unsafe { AttributeGroup::init((*slot).group.get(), opts.attributes) }
                 .map_err(fail(CdevStep::Attributes))?;
             // SAFETY: `slot` is valid for writes, and the name is a C string.
@@ -222,7 +224,7 @@ impl<T: CharDevice> CdevRegistration<T> {
                 bindings::alloc_chrdev_region(&raw mut (*slot).devt, 0, 1, opts.name.as_char_ptr())
             })
             .map_err(fail(CdevStep::Region))?;
-            // SAFETY: As above; `devt` is the region just allocated.
+            // SAFETY: `alloc_chrdev_region()` just wrote the region there.
             let devt = unsafe { (*slot).devt };
             // SAFETY: The class name is a `'static` C string.
             let class = unsafe { bindings::class_create(opts.class.as_char_ptr()) };
@@ -256,7 +258,8 @@ impl<T: CharDevice> CdevRegistration<T> {
                 bindings::cdev_set_parent(cdev, (*parent).kobj.get());
             }
             // SAFETY: The cdev was just initialized; `slot` is pinned and is
-            // not freed before the cdev's release (see `wait_released()`).
+            // not freed before the cdev's release (`unwind_from_class()`
+            // waits for it, on drop and on every failure from here).
             if let Err(e) = to_result(unsafe { bindings::cdev_add((*slot).cdev.get(), devt, 1) }) {
                 // SAFETY: A failed `cdev_add()` took no reference on the
                 // parent: the cdev's release puts the parent's own.
@@ -312,7 +315,10 @@ impl<T: CharDevice> CdevRegistration<T> {
     /// `slot` must be a registration being made or dropped whose parent's
     /// own reference was put, and none of these steps undone yet.
     unsafe fn unwind_from_class(slot: *const Self) {
-        // SAFETY: By the safety requirements.
+        // SAFETY: By the safety requirements the parent's own reference
+        // is put, so `released` is completed once the cdev's release has
+        // put the cdev's; the class and the region were made, and are
+        // undone only here.
         unsafe {
             (*slot).parent.released.wait_for_completion();
             bindings::class_destroy((*slot).class);
@@ -442,40 +448,11 @@ pub(crate) trait CharDevice: Sized + 'static {
     }
 }
 
-/// The calls of a [`CharDevice`] on an open file.
-struct CdevFile<T>(PhantomData<T>);
-
-impl<T: CharDevice> FileMethods for CdevFile<T> {
-    type Ptr = T::Ptr;
-    const HAS_RELEASE: bool = T::HAS_RELEASE;
-    const HAS_READ: bool = T::HAS_READ;
-    const HAS_LLSEEK: bool = T::HAS_LLSEEK;
-
-    #[inline]
-    fn release(device: T::Ptr, file: &File) {
-        T::release(device, file)
-    }
-
-    #[inline]
-    fn read(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        buf: &mut UserWriter,
-        pos: &mut i64,
-    ) -> Result<usize> {
-        T::read(device, file, buf, pos)
-    }
-
-    #[inline]
-    fn llseek(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        offset: i64,
-        whence: c_int,
-    ) -> Result<i64> {
-        T::llseek(device, file, offset, whence)
-    }
-}
+file_methods!(
+    /// The calls of a [`CharDevice`] on an open file.
+    CdevFile,
+    CharDevice
+);
 
 /// The file operations and the class `devnode` of a Rust character device.
 struct CdevVTable<T: CharDevice>(PhantomData<T>);

@@ -26,8 +26,8 @@
 
 use crate::{
     file_ops::{
+        file_methods,
         no_file_open,
-        FileMethods,
         FileVTable,
         ForeignData,
         RegistrationRef, //
@@ -168,9 +168,10 @@ impl<T: DebugfsFile> DebugfsRegistration<T> {
                 (*slot).dir = dir;
                 core::ptr::write(&raw mut (*slot).data, ForeignData::new(data));
             }
-            // SAFETY: As above; `dir` was just made, the name is `'static`,
-            // and the operations are `'static` and take the registration
-            // from `i_private`.
+            // SAFETY: `slot` is pinned and stays in place until the
+            // directory is removed; `dir` was just made, the name is
+            // `'static`, and the operations are `'static` and take the
+            // registration from `i_private`.
             let file = from_err_ptr(unsafe {
                 let fops: *const bindings::file_operations = &DebugfsVTable::<T>::VTABLE;
                 if opts.full_proxy {
@@ -386,40 +387,11 @@ pub(crate) trait DebugfsFile: Sized + 'static {
     }
 }
 
-/// The calls of a [`DebugfsFile`] on an open file.
-struct DebugfsFileMethods<T>(PhantomData<T>);
-
-impl<T: DebugfsFile> FileMethods for DebugfsFileMethods<T> {
-    type Ptr = T::Ptr;
-    const HAS_RELEASE: bool = T::HAS_RELEASE;
-    const HAS_READ: bool = T::HAS_READ;
-    const HAS_LLSEEK: bool = T::HAS_LLSEEK;
-
-    #[inline]
-    fn release(device: T::Ptr, file: &File) {
-        T::release(device, file)
-    }
-
-    #[inline]
-    fn read(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        buf: &mut UserWriter,
-        pos: &mut i64,
-    ) -> Result<usize> {
-        T::read(device, file, buf, pos)
-    }
-
-    #[inline]
-    fn llseek(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        offset: i64,
-        whence: c_int,
-    ) -> Result<i64> {
-        T::llseek(device, file, offset, whence)
-    }
-}
+file_methods!(
+    /// The calls of a [`DebugfsFile`] on an open file.
+    DebugfsFileMethods,
+    DebugfsFile
+);
 
 /// The file operations of the file of a Rust debugfs registration.
 struct DebugfsVTable<T: DebugfsFile>(PhantomData<T>);

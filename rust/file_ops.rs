@@ -70,6 +70,49 @@ pub(crate) trait FileMethods: 'static {
     ) -> Result<i64>;
 }
 
+/// Declares the marker type `$marker<T>` whose [`FileMethods`] are those of
+/// a `#[vtable]` trait `$trait` of a registration (with `Ptr`,
+/// `release`, `read` and `llseek`, as `MiscDevice` has them).
+macro_rules! file_methods {
+    ($(#[$attr:meta])* $marker:ident, $trait:ident) => {
+        $(#[$attr])*
+        struct $marker<T>(core::marker::PhantomData<T>);
+
+        impl<T: $trait> $crate::file_ops::FileMethods for $marker<T> {
+            type Ptr = T::Ptr;
+            const HAS_RELEASE: bool = T::HAS_RELEASE;
+            const HAS_READ: bool = T::HAS_READ;
+            const HAS_LLSEEK: bool = T::HAS_LLSEEK;
+
+            #[inline]
+            fn release(device: T::Ptr, file: &kernel::fs::File) {
+                T::release(device, file)
+            }
+
+            #[inline]
+            fn read(
+                device: <T::Ptr as kernel::types::ForeignOwnable>::Borrowed<'_>,
+                file: &kernel::fs::File,
+                buf: &mut $crate::uaccess::UserWriter,
+                pos: &mut i64,
+            ) -> kernel::error::Result<usize> {
+                T::read(device, file, buf, pos)
+            }
+
+            #[inline]
+            fn llseek(
+                device: <T::Ptr as kernel::types::ForeignOwnable>::Borrowed<'_>,
+                file: &kernel::fs::File,
+                offset: i64,
+                whence: kernel::ffi::c_int,
+            ) -> kernel::error::Result<i64> {
+                T::llseek(device, file, offset, whence)
+            }
+        }
+    };
+}
+pub(crate) use file_methods;
+
 /// The file operations of files whose calls are `F`'s.
 pub(crate) struct FileVTable<F: FileMethods>(PhantomData<F>);
 

@@ -39,8 +39,8 @@ use crate::{
         DeviceData, //
     },
     file_ops::{
+        file_methods,
         no_file_open,
-        FileMethods,
         FileVTable,
         ForeignData,
         RegistrationRef, //
@@ -270,40 +270,11 @@ pub(crate) trait MiscDevice: Sized + 'static {
     }
 }
 
-/// The calls of a [`MiscDevice`] on an open file.
-struct MiscFile<T>(PhantomData<T>);
-
-impl<T: MiscDevice> FileMethods for MiscFile<T> {
-    type Ptr = T::Ptr;
-    const HAS_RELEASE: bool = T::HAS_RELEASE;
-    const HAS_READ: bool = T::HAS_READ;
-    const HAS_LLSEEK: bool = T::HAS_LLSEEK;
-
-    #[inline]
-    fn release(device: T::Ptr, file: &File) {
-        T::release(device, file)
-    }
-
-    #[inline]
-    fn read(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        buf: &mut UserWriter,
-        pos: &mut i64,
-    ) -> Result<usize> {
-        T::read(device, file, buf, pos)
-    }
-
-    #[inline]
-    fn llseek(
-        device: <T::Ptr as ForeignOwnable>::Borrowed<'_>,
-        file: &File,
-        offset: i64,
-        whence: c_int,
-    ) -> Result<i64> {
-        T::llseek(device, file, offset, whence)
-    }
-}
+file_methods!(
+    /// The calls of a [`MiscDevice`] on an open file.
+    MiscFile,
+    MiscDevice
+);
 
 /// A vtable for the file operations of a Rust misc device.
 struct MiscdeviceVTable<T: MiscDevice>(PhantomData<T>);
