@@ -18,9 +18,9 @@
 # root: its children spin in user space, outside any system call, and never
 # end (seen on 6.12 in about 1 run of 20, twice in a row once). Every 10 s
 # a run is looked at: if the same children are all in user space
-# (/proc/PID/syscall says "running") twice, 3 s apart, with no tick of
-# system time between, that is trinity's fault, said so, and the run
-# starts again with a new seed, up to 4 runs in all. A run that has not
+# (/proc/PID/syscall says "running") in 6 looks over 5 s, that is
+# trinity's fault, said so, and the run starts again with a new seed, up
+# to 4 runs in all. A run that has not
 # ended after HELLODEV_TRINITY_LIMIT seconds and does not spin fails the
 # check, with the kernel stack of each child found in the same system call
 # twice.
@@ -162,24 +162,26 @@ trinity_kill() {
 		i=$((i + 1))
 	done
 }
-# trinity_sample - "pid:syscall:stime" of each live trinity child, sorted
-# (stime: its system CPU ticks, /proc/PID/stat's field 15).
-trinity_sample() {
-	local p
-
-	for p in $(trinity_procs -c); do
-		echo "$p:$(cut -d' ' -f15 /proc/${p%%:*}/stat 2>/dev/null)"
-	done | sort
-}
-# trinity_spins - trinity's children spin: the same children, 3 s apart,
-# each in user space both times ("running") with not one tick of system
-# time between, so that none made a system call in those 3 s.
+# trinity_spins - trinity's children spin: the same children, each in user
+# space ("running") in all of 6 looks, 1 s apart, so in no system call. A
+# child that makes calls is in one at most looks: all 12 looks of two such
+# children in user space is a chance of about 1 in 4000. Sets $s1 and $s2,
+# the first and the last look.
 trinity_spins() {
-	s1=$(trinity_sample)
-	sleep 3
-	s2=$(trinity_sample)
-	[ -n "$s2" ] && [ "$s1" = "$s2" ] &&
-		! printf '%s\n' $s2 | grep -qv ':running:[0-9]*$'
+	local i s
+
+	s1=$(trinity_procs -c | sort)
+	s2=$s1
+	[ -n "$s1" ] || return 1
+	for i in 1 2 3 4 5; do
+		sleep 1
+		s=$(trinity_procs -c | sort)
+		[ "$(printf '%s\n' $s | cut -d: -f1)" = "$(printf '%s\n' $s1 | cut -d: -f1)" ] ||
+			return 1
+		printf '%s\n' $s | grep -qv ':running$' && s2=$s && return 1
+		s2=$s
+	done
+	! printf '%s\n' $s1 | grep -qv ':running$'
 }
 # trinity_run WHO CMD - run trinity's CMD as WHO (root or user), stopped
 # when its children spin (looked at every 10 s), and run again with a new
@@ -206,7 +208,7 @@ trinity_run() {
 				spun=1
 				break
 			fi
-			trinity_s=$((trinity_s + 3))
+			trinity_s=$((trinity_s + 5))
 		done
 		if [ -z "$spun" ] && ! kill -0 $tpid 2>/dev/null; then
 			wait $tpid
@@ -222,7 +224,7 @@ trinity_run() {
 		if [ -n "$spun" ]; then
 			trinity_kill
 			wait $tpid
-			echo "# trinity run $attempt spun after $trinity_s s: its children in user space, no system call in 3 s (CPU ticks:$cpu), trinity's fault, not the kernel's"
+			echo "# trinity run $attempt spun after $trinity_s s: its children in user space, in no system call in 6 looks over 5 s (CPU ticks:$cpu), trinity's fault, not the kernel's"
 			if [ $attempt -ge $trinity_runs ]; then
 				echo "# FAIL trinity spun in each of its $trinity_runs runs"
 				return
@@ -230,12 +232,11 @@ trinity_run() {
 			attempt=$((attempt + 1))
 			continue
 		fi
-		echo "# FAIL trinity did not end in $trinity_limit s; its children (pid:system call:system ticks, 3 s apart): $(echo $s1) / $(echo $s2) (CPU ticks:$cpu)"
+		echo "# FAIL trinity did not end in $trinity_limit s; its children (pid:system call, first and last look): $(echo $s1) / $(echo $s2) (CPU ticks:$cpu)"
 		for p in $s2; do
-			p=${p%:*}
 			[ "${p#*:}" != running ] || continue
-			printf '%s\n' $s1 | grep -q "^$p:" || continue
-			echo "# kernel stack of ${p%%:*}, in the same system call 3 s apart:"
+			printf '%s\n' $s1 | grep -qx "$p" || continue
+			echo "# kernel stack of ${p%%:*}, in the same system call at both looks:"
 			sed 's/^/#   /' /proc/${p%%:*}/stack
 		done
 		trinity_kill
