@@ -221,7 +221,7 @@ def goals(det_ratios, allocs):
     out = []
     rust = any(x["target"] == "rust" for x in allocs)
     for desc, key, limit in GOALS:
-        if key.startswith("rust/") and not rust:
+        if key.split("/", 1)[0] in RUST and not rust:
             continue
         r = det_ratios.get(key)
         if r is None:

@@ -869,8 +869,17 @@ def answer_section(benches, top, facts):
             "set-up calls", "frontend lines of code"]
     w.append("| ×&nbsp;/dev/zero | %s |" % " | ".join(cols))
     w.append("|---|" + "---|" * len(cols))
-    rust_lines = count_lines(os.path.join(top, "variants/rust_misc.rs"))[1]
-    for t in ("misc", "cdev", "debugfs", "debugfs_proxy", "rust"):
+    # The Rust twins: their registration calls, all in rust/, and file.
+    twins = {"rust": ("1 (`misc_register()`, in `rust/miscdevice.rs`)",
+                      "rust_misc"),
+             "rust_cdev": ("4 (in `rust/chrdev.rs`), undone by 4",
+                           "rust_cdev"),
+             "rust_debugfs": ("3 (in `rust/debugfs.rs`), undone by 1",
+                              "rust_debugfs"),
+             "rust_debugfs_proxy": ("3 (in `rust/debugfs.rs`), undone by 1",
+                                    "rust_debugfs")}
+    for t in ("misc", "cdev", "debugfs", "debugfs_proxy", "rust",
+              "rust_cdev", "rust_debugfs", "rust_debugfs_proxy"):
         cells = []
         for key in ("pread/13/0", "orc/13/0", "orc_at/13/0", "orc/13/1"):
             vals = []
@@ -886,9 +895,10 @@ def answer_section(benches, top, facts):
                                   if a else "–" for a in ops))
         cells.append(per_kernel(vals))
         api = t.split("_")[0]
-        if t == "rust":
-            cells += ["1 (`misc_register()`, in `rust/miscdevice.rs`)",
-                      "%d (`variants/rust_misc.rs`)" % rust_lines]
+        if t in twins:
+            calls, src = twins[t]
+            n = count_lines(os.path.join(top, "variants/%s.rs" % src))[1]
+            cells += [calls, "%d (`variants/%s.rs`)" % (n, src)]
         else:
             f = facts[api]
             cells += ["%d, undone by %d" % (len(f["setup"]), len(f["undo"])),
@@ -913,7 +923,7 @@ def answer_section(benches, top, facts):
                     g["goal"].replace("<=", "≤"), b["kernel"],
                     "%.4f" % v if isinstance(v, float) else v))
     w.append("Targets: %d met, %d not met%s. The sections below give each "
-             "API's facts and figures, the Rust twin beside C misc, and "
+             "API's facts and figures, each Rust twin beside its C twin, and "
              "where the instructions go.\n"
              % (met, unmet, (": " + "; ".join(misses)) if misses else ""))
     return w
