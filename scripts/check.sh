@@ -583,7 +583,7 @@ check "the constants gate rejects a Rust limit unlike C's" \
 	'NAME_MAX: C 32, Rust 31, tests 32' gate_constants
 check "the constants gate rejects a Rust parameter description unlike C's" \
 	gate_rejects variants/rust_misc.rs 's/1-4095 bytes/1-4096 bytes/' \
-	'parameter greeting: C desc .*4095.*, Rust desc .*4096' gate_constants
+	'parameter greeting of misc: C desc .*4095.*, Rust desc .*4096' gate_constants
 # shellcheck disable=SC2016 # a script for sed or the guest, not this shell
 check "the shellcheck gate rejects an unquoted expansion" \
 	gate_rejects scripts/vmtest.sh 's/^series=${KERNEL:-6.1}$/&\ncd $series/' \
