@@ -315,10 +315,9 @@ impl<T: CharDevice> CdevRegistration<T> {
     /// `slot` must be a registration being made or dropped whose parent's
     /// own reference was put, and none of these steps undone yet.
     unsafe fn unwind_from_class(slot: *const Self) {
-        // SAFETY: By the safety requirements the parent's own reference
-        // is put, so `released` is completed once the cdev's release has
-        // put the cdev's; the class and the region were made, and are
-        // undone only here.
+        // SAFETY: The parent's own reference is put (safety requirements):
+        // `released` completes after the cdev's release; class and region
+        // exist and are undone only here.
         unsafe {
             (*slot).parent.released.wait_for_completion();
             bindings::class_destroy((*slot).class);
@@ -466,11 +465,10 @@ impl<T: CharDevice> CdevVTable<T> {
     /// `inode` and `raw_file` must be the inode and file of a file being
     /// opened through a `CdevRegistration<T>`.
     unsafe extern "C" fn open(inode: *mut bindings::inode, raw_file: *mut bindings::file) -> c_int {
-        // SAFETY: `chrdev_open()` set the inode's `i_cdev` (in a union
-        // whose other members are for pipes and block devices) to the cdev
-        // it opens, whose `ops` are these, so the first field of a
-        // `CdevRegistration<T>`; it holds a reference on the cdev during
-        // this call, and the registration outlives the cdev's release.
+        // The union's `i_cdev` is the cdev `chrdev_open()` opens, with these
+        // `ops`: the first field of a `CdevRegistration<T>`, which outlives
+        // the cdev's release; `chrdev_open()` holds the cdev meanwhile.
+        // SAFETY: As just said, the pointer is a live registration.
         let cdev = unsafe {
             &*(*inode)
                 .__bindgen_anon_5

@@ -168,10 +168,9 @@ impl<T: DebugfsFile> DebugfsRegistration<T> {
                 (*slot).dir = dir;
                 core::ptr::write(&raw mut (*slot).data, ForeignData::new(data));
             }
-            // SAFETY: `slot` is pinned and stays in place until the
-            // directory is removed; `dir` was just made, the name is
-            // `'static`, and the operations are `'static` and take the
-            // registration from `i_private`.
+            // `slot` stays in place until the directory is removed; the
+            // operations take the registration from `i_private`.
+            // SAFETY: `dir` was just made; name and operations are `'static`.
             let file = from_err_ptr(unsafe {
                 let fops: *const bindings::file_operations = &DebugfsVTable::<T>::VTABLE;
                 if opts.full_proxy {
@@ -404,10 +403,9 @@ impl<T: DebugfsFile> DebugfsVTable<T> {
     /// `inode` and `raw_file` must be the inode and file of the file of a
     /// `DebugfsRegistration<T>` being opened, through debugfs' proxy.
     unsafe extern "C" fn open(inode: *mut bindings::inode, raw_file: *mut bindings::file) -> c_int {
-        // SAFETY: `register` made the registration the file's `i_private`,
-        // and the proxy holds the file (`debugfs_file_get()`) during the
-        // open, which keeps the registration's drop from passing
-        // `debugfs_remove()`.
+        // The proxy holds the file (`debugfs_file_get()`) during the open,
+        // so the registration's drop waits in `debugfs_remove()`.
+        // SAFETY: `register` made the live registration the `i_private`.
         let reg = unsafe { &*(*inode).i_private.cast::<DebugfsRegistration<T>>() };
 
         // SAFETY:

@@ -374,10 +374,9 @@ unsafe impl<D: ForeignOwnable + 'static> ForeignOwnable for RegistrationRef<D> {
     ///
     /// As [`ForeignOwnable::borrow`]: `ptr` came from `into_foreign()`.
     unsafe fn borrow<'a>(ptr: *mut c_void) -> Self::Borrowed<'a> {
-        // SAFETY: By the safety requirements `ptr` came from a
-        // `RegistrationRef`, which only a `FileVTable` borrows, for a call
-        // on an open file: by its invariants the data is valid for the
-        // whole call, which the borrow does not outlive.
+        // Only a `FileVTable` borrows, for a call on an open file, which
+        // the borrow does not outlive.
+        // SAFETY: `ptr` is a `RegistrationRef`'s: valid for the whole call.
         unsafe { D::borrow(ptr) }
     }
 

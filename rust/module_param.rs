@@ -121,10 +121,9 @@ impl Text {
     fn release(&self) {
         let ptr = self.ptr.xchg(core::ptr::null(), Relaxed);
         if self.copied.xchg(false, Relaxed) {
-            // SAFETY: By the type invariant, `ptr` is a `kstrdup()` copy,
-            // and it is no longer the value: its only user was the module,
-            // whose code no longer runs (`free`) or does not run yet
-            // (`set`, while the arguments are parsed).
+            // The module, its only user, no longer runs (`free`) or does not
+            // run yet (`set`, while the arguments are parsed).
+            // SAFETY: `ptr` is a `kstrdup()` copy (invariant), no longer used.
             unsafe { bindings::kfree(ptr.cast()) };
         }
     }

@@ -16,9 +16,8 @@ pub(crate) fn map_err<T, E, F>(
     init: impl PinInit<T, E>,
     f: impl FnOnce(E) -> F,
 ) -> impl PinInit<T, F> {
-    // SAFETY: The closure is given a slot that is valid for writes and that
-    // is treated as pinned, as `__init()` requires, and it hands it to
-    // `init`: it returns `Ok` exactly when `init` fully initialized the
-    // slot, `Err` when it left it uninitialized. `f` only maps the error.
+    // The closure hands `init` a slot valid for writes and treated as
+    // pinned, and returns `Ok` exactly when `init` filled it.
+    // SAFETY: As `__init()` requires; `f` only maps the error.
     unsafe { ::pin_init::pin_init_from_closure(move |slot: *mut T| init.__init(slot).map_err(f)) }
 }
