@@ -663,23 +663,14 @@ static pid_t spawn(const char *test, void (*fn)(const struct hd_frontend *),
 	_exit(failed ? 1 : 0);
 }
 
-/* The C frontend whose kind of device number a Rust twin takes, or NULL. */
-static const struct hd_frontend *c_twin(const struct hd_frontend *fe)
-{
-	if (fe == &fe_rust)
-		return &fe_misc;
-	if (fe == &fe_rust_cdev)
-		return &fe_cdev;
-	return NULL;
-}
-
 /*
  * Run @fn(@fe) for every frontend at once, each in a child on a CPU of its
  * own where there are enough (every unload waits 2 to 8 s for
  * DEBUG_KOBJECT_RELEASE, so one after the other would take three times as
- * long), but each Rust twin after its C twin: the misc twins take minors
- * of the misc major, the cdev twins majors of the same dynamic range, and
- * each checks that a reload gets its number back. @ok[i] is cleared if
+ * long), but each Rust twin after its C twin (@twin): the misc twins take
+ * minors of the misc major, the cdev twins majors of the same dynamic
+ * range, and each checks that a reload gets its number back (the debugfs
+ * twins share nothing, and follow the same rule). @ok[i] is cleared if
  * frontend i failed.
  */
 static void run_per_frontend(const char *test, void (*fn)(const struct hd_frontend *),
@@ -693,7 +684,7 @@ static void run_per_frontend(const char *test, void (*fn)(const struct hd_fronte
 		pid[i] = -1;
 		after[i] = n_frontends;
 		for (k = 0; k < i; k++)
-			if (frontends[k] == c_twin(frontends[i]))
+			if (frontends[k] == frontends[i]->twin)
 				after[i] = k;
 		if (after[i] == n_frontends)
 			pid[i] = spawn(test, fn, frontends[i], i);

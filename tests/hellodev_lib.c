@@ -70,6 +70,7 @@ const struct hd_frontend fe_rust = {
 	.has_mode	= true,
 	.proc_misc	= true,
 	.rust		= true,
+	.twin		= &fe_misc,
 };
 
 /* The Rust twin of the cdev frontend (variants/rust_cdev.rs). */
@@ -86,6 +87,7 @@ const struct hd_frontend fe_rust_cdev = {
 	.has_mode	= true,
 	.proc_devices	= true,
 	.rust		= true,
+	.twin		= &fe_cdev,
 };
 
 /* The Rust twin of the debugfs frontend (variants/rust_debugfs.rs). */
@@ -98,6 +100,7 @@ const struct hd_frontend fe_rust_debugfs = {
 	.entry_fmt	= HD_DEBUGFS "/%s",
 	.node_type	= S_IFREG,
 	.rust		= true,
+	.twin		= &fe_debugfs,
 };
 
 const struct hd_frontend *const hd_frontends[6] = {

@@ -56,6 +56,7 @@
  * @proc_devices: the node name is a line of /proc/devices
  * @proc_misc: the node name is a line of /proc/misc
  * @rust: built only for kernels with Rust
+ * @twin: for a Rust twin, the C frontend it is the twin of, else NULL
  */
 struct hd_frontend {
 	const char *tag;
@@ -71,6 +72,7 @@ struct hd_frontend {
 	bool proc_devices;
 	bool proc_misc;
 	bool rust;
+	const struct hd_frontend *twin;
 };
 
 extern const struct hd_frontend fe_misc, fe_cdev, fe_debugfs, fe_rust,
