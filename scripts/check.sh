@@ -80,6 +80,10 @@ add_result() {
 	fi
 }
 
+# What make check shows of a suite's log: failures (harness "not ok" and
+# "FAIL", kunit.py "[FAILED]") and counts; everything else is in the log.
+shown='^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed|did not report'
+
 # suite NAME CMD... - run a suite that ends with a counts line.
 suite() {
 	local name=$1 log rc t0=$SECONDS
@@ -87,17 +91,44 @@ suite() {
 	shift
 	say "running $name"
 	log="$build/check-$name.log"
-	# Show failures as they come (harness "not ok"/"FAIL", kunit.py
-	# "[FAILED]") and the counts; everything else is in the log.
+	# Failures are shown as they come.
 	set +o pipefail
 	# Niced, as KUnit is: the debug kernel's build comes first, so that
 	# check-debug's guests, which mostly wait, run beside these.
-	nice -n 5 "$@" 2>&1 | tee "$log" |
-		{ grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed|did not report' || true; }
+	nice -n 5 "$@" 2>&1 | tee "$log" | { grep -E "$shown" || true; }
 	rc=${PIPESTATUS[0]}
 	set -o pipefail
 	add_result "$name" "$log" "$rc"
 	say "$name took $((SECONDS - t0)) s"
+}
+
+# suite_run NAME CMD... - run suite NAME as suite() does, but silently,
+# for a lane in the background: its log, and its exit status and time in
+# the log's .rc file, for suite_count.
+suite_run() {
+	local name=$1 rc=0 t0=$SECONDS
+
+	shift
+	nice -n 5 "$@" >"$build/check-$name.log" 2>&1 </dev/null || rc=$?
+	echo "$rc $((SECONDS - t0))" >"$build/check-$name.rc"
+}
+
+# suite_count NAME - show and count suite NAME, which suite_run ran, as
+# suite() does. A suite with no .rc file never ended (its lane died):
+# it fails, with whatever its log holds.
+suite_count() {
+	local name=$1 log=$build/check-$1.log rc=1 t=
+
+	[ -e "$log" ] || : >"$log"
+	[ ! -s "$build/check-$name.rc" ] || read -r rc t <"$build/check-$name.rc"
+	say "$name, run beside the others"
+	grep -E "$shown" "$log" || true
+	add_result "$name" "$log" "$rc"
+	if [ -n "$t" ]; then
+		say "$name took $t s"
+	else
+		say "$name never ended"
+	fi
 }
 
 # suite_fails NAME CMD... - suite() must count a failure for CMD; the
@@ -636,6 +667,39 @@ check "check-debug's counts fail a stream that printed nothing and a boot that n
 check "ktap_summary counts KUnit's nested KTAP by its leaves, and fails a crash" \
 	ktap_nested_counts
 
+# The booted suites, in two lanes at once: the kernel with Rust's (unless
+# it is the first, whose vmtest is the newcomer's) and DKMS in the background (about half of the time), the others here. Once
+# check-debug's guests are done, one lane alone would leave a core idle.
+# A kernel's suites stay in one lane: they build into its build/kmod/
+# (DKMS builds in its own tree).
+lane_k=
+lane_pid=
+[ -z "$rust_rel" ] || [ ${#kernels[@]} -lt 2 ] ||
+	for k in "${kernels[@]:1}"; do
+		[ "$(kernel_release "$k")" != "$rust_rel" ] || lane_k=$k
+	done
+lane=()
+if [ -n "$lane_k" ]; then
+	lane=("vmtest-$lane_k" dkms "bench-smoke-$lane_k" "racetest-$lane_k" "fuzztest-$lane_k")
+	for n in "${lane[@]}"; do
+		rm -f "$build/check-$n.rc"
+	done
+	say "running ${lane[*]} in the background, beside the other kernels' suites"
+	# Its own process group, so that what it started stops with make check.
+	set -m
+	(
+		export KERNEL=$lane_k
+		suite_run "vmtest-$lane_k" "$top/scripts/vmtest.sh"
+		suite_run dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
+		suite_run "bench-smoke-$lane_k" "$top/scripts/bench.sh" --smoke
+		suite_run "racetest-$lane_k" "$top/scripts/racetest.sh"
+		suite_run "fuzztest-$lane_k" "$top/scripts/fuzztest.sh"
+	) &
+	lane_pid=$!
+	set +m
+	trap 'kill -- -"$debug_pid" -"$kunit_pid" -"$lane_pid" 2>/dev/null || true' EXIT
+fi
+
 # The first kernel's vmtest runs as a newcomer's first command would, by
 # make, in a copy of the tree that has no build/ (git's files, as they are
 # in the working tree).
@@ -645,7 +709,9 @@ mkdir -p "$scratch"
 git -C "$top" ls-files -z -co --exclude-standard |
 	(cd "$top" && cpio -0pdm --quiet "$scratch")
 for k in "${kernels[@]}"; do
-	if [ "$k" = "${kernels[0]}" ]; then
+	if [ "$k" = "$lane_k" ]; then
+		continue
+	elif [ "$k" = "${kernels[0]}" ]; then
 		suite "vmtest-$k-scratch" make -s -C "$scratch" vmtest KERNEL="$k"
 	else
 		suite "vmtest-$k" env KERNEL="$k" "$top/scripts/vmtest.sh"
@@ -654,20 +720,18 @@ done
 rm -rf "$scratch"
 # DKMS and the package: make dkms-install's path on this machine's
 # kernels, the .deb on this machine and in the Debian 13 chroot (7.3).
-suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
+[ -n "$lane_k" ] || suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
 for k in "${kernels[@]}"; do
+	[ "$k" != "$lane_k" ] || continue
 	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
-done
-for k in "${kernels[@]}"; do
 	suite "racetest-$k" env KERNEL="$k" "$top/scripts/racetest.sh"
 	suite "fuzztest-$k" env KERNEL="$k" "$top/scripts/fuzztest.sh"
 done
-
 say "waiting for kunit"
 kunit_rc=0
 wait "$kunit_pid" || kunit_rc=$?
 # As suite() shows them: failures and counts; the rest is in the log.
-grep -E '^not ok|^# +FAIL|\[FAILED\]|: [0-9]+ passed|did not report' "$kunit_log" || true
+grep -E "$shown" "$kunit_log" || true
 add_result kunit "$kunit_log" "$kunit_rc"
 say "kunit took $(($(stat -c %Y "$kunit_log") - kunit_start)) s, beside the rest"
 
@@ -698,21 +762,40 @@ check "$rel: guest log gate fails a run whose kernel log lost records" \
 	gate_fails "$rel" 'L=$(printf "%0899d" 0 | tr 0 x)
 yes "$L" | dd of=/dev/kmsg bs=900 count=45000 iflag=fullblock 2>/dev/null' \
 	'the kernel log lost its oldest records' -- -a printk.devkmsg=on -t 1200
-check "dkmstest counts its guest log gate" dkms_gate_counts
 check "suite() fails a KUnit run that ends before every planned config reported" \
 	suite_fails kunit-dies env HELLODEV_KUNIT_CONFIGS="um bogus" "$top/scripts/kunit.sh"
 check "vm.sh stops and fails a guest that hangs in boot, at its deadline" \
 	boot_hang_fails
 check "fuzztest stops a trinity that never ends: a spin is run again, 4 runs in all, a block fails" \
 	trinity_limit_works
-for k in "${kernels[@]}"; do
-	variants=(misc cdev debugfs)
-	[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust rust_cdev rust_debugfs)
-	for v in "${variants[@]}"; do
-		check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \
-			demo_shows_seed "$v" "$k"
+# demos KERNEL... - make demo of every frontend on each KERNEL.
+demos() {
+	local k v variants
+
+	for k in "$@"; do
+		variants=(misc cdev debugfs)
+		[ "$(kernel_release "$k")" != "$rust_rel" ] || variants+=(rust rust_cdev rust_debugfs)
+		for v in "${variants[@]}"; do
+			check "make demo VARIANT=$v KERNEL=$k shows the seed's session" \
+				demo_shows_seed "$v" "$k"
+		done
 	done
+}
+# The lane's kernel builds in the lane until it ends; DKMS is in the lane.
+here=()
+for k in "${kernels[@]}"; do
+	[ "$k" = "$lane_k" ] || here+=("$k")
 done
+demos "${here[@]}"
+if [ -n "$lane_pid" ]; then
+	say "waiting for ${lane[*]}"
+	wait "$lane_pid" || true
+	for n in "${lane[@]}"; do
+		suite_count "$n"
+	done
+	demos "$lane_k"
+fi
+check "dkmstest counts its guest log gate" dkms_gate_counts
 
 say "waiting for check-debug"
 debug_rc=0

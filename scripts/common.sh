@@ -197,10 +197,12 @@ kmake_in() {
 # build_modules SERIES - build the modules for the VM kernel; prints the
 # directory that holds the .ko files.
 build_modules() {
-	local rel log="$build/kbuild.log"
+	local rel log
 
 	rel=$(kernel_release "$1") ||
 		die "no Debian kernel $1 with headers installed"
+	# Per kernel: two kernels' suites can build at once (make check).
+	log=$build/kbuild-$rel.log
 	if ! kmake "$rel" -s modules >"$log" 2>&1; then
 		cat "$log" >&2
 		die "module build failed"

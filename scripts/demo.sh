@@ -38,7 +38,7 @@ stage="$out/stage"
 rm -rf "$stage"
 mkdir -p "$stage/hellodev"
 [ -e "$kmod/hellodev_$variant.ko" ] ||
-	die "no hellodev_$variant.ko for $rel (see $build/kbuild.log): the Rust variants need a kernel with Rust, KERNEL=7.3"
+	die "no hellodev_$variant.ko for $rel (see $build/kbuild-$rel.log): the Rust variants need a kernel with Rust, KERNEL=7.3"
 cp "$kmod/hellodev_$variant.ko" "$stage/hellodev/"
 cat >"$stage/hellodev/run.sh" <<RUN
 #!/bin/sh

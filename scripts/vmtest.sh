@@ -24,7 +24,7 @@ cp "$kmod"/hellodev_*.ko "$stage/hellodev/"
 # module: it must be here.
 ! in_chroot_kernel "$rel" || { [ -e "$kmod/hellodev_rust.ko" ] &&
 	[ -e "$kmod/hellodev_rust_cdev.ko" ] && [ -e "$kmod/hellodev_rust_debugfs.ko" ]; } ||
-	die "$rel has Rust, but the Rust modules were not built; see build/kbuild.log"
+	die "$rel has Rust, but the Rust modules were not built; see build/kbuild-$rel.log"
 # Up to 300 s per test, not the harness's 30: on a loaded host (KUnit and
 # the debug guests run beside make check's booted suites) a test may take
 # longer in guest time; no test here is a timing target.
