@@ -143,6 +143,28 @@ suite_fails() {
 	[ "$got" -gt 0 ]
 }
 
+# lane_fails - suite_count fails a lane's suite that never ended (no exit
+# status) and one that exited non-zero, though each log ends with clean
+# counts, and passes one that exited 0; the totals stay as they were.
+lane_fails() {
+	local p=$pass f=$fail s=$skip was=("${failed[@]}") n got=() before
+
+	for n in never exit good; do
+		echo "stub $n: 1 passed, 0 failed, 0 skipped" >"$build/check-selftest-lane-$n.log"
+		rm -f "$build/check-selftest-lane-$n.rc"
+	done
+	echo "1 0" >"$build/check-selftest-lane-exit.rc"
+	echo "0 0" >"$build/check-selftest-lane-good.rc"
+	for n in never exit good; do
+		before=$fail
+		suite_count "selftest-lane-$n" >&2
+		got+=($((fail - before)))
+	done
+	pass=$p fail=$f skip=$s failed=("${was[@]}")
+	echo "suite_count counted failures: never ended ${got[0]}, exited 1 ${got[1]}, exited 0 ${got[2]}"
+	[ "${got[0]}" -eq 1 ] && [ "${got[1]}" -eq 1 ] && [ "${got[2]}" -eq 0 ]
+}
+
 # The gates and the demo check, each a function that fails with its reason.
 # quiet CMD... - succeed if CMD succeeds and prints nothing (but the BTF note
 # Debian's headers cause); else show what it printed.
@@ -662,6 +684,7 @@ check "suite() fails a suite that exits non-zero after a clean counts line" \
 	suite_fails selftest-exit bash -c 'echo "stub: 1 passed, 0 failed, 0 skipped"; exit 1'
 check "suite() fails a suite whose last line is not its counts" \
 	suite_fails selftest-last bash -c 'echo "stub: 1 passed, 0 failed, 0 skipped"; echo died'
+check "suite_count fails a lane's suite that never ended or exited non-zero" lane_fails
 check "check-debug's counts fail a stream that printed nothing and a boot that never ran" \
 	boot_counts_fail
 check "ktap_summary counts KUnit's nested KTAP by its leaves, and fails a crash" \
