@@ -691,7 +691,8 @@ check "ktap_summary counts KUnit's nested KTAP by its leaves, and fails a crash"
 	ktap_nested_counts
 
 # The booted suites, in two lanes at once: the kernel with Rust's (unless
-# it is the first, whose vmtest is the newcomer's) and DKMS in the background (about half of the time), the others here. Once
+# it is the first, whose vmtest is the newcomer's) and DKMS in the
+# background, about half of the time, and the others here. Once
 # check-debug's guests are done, one lane alone would leave a core idle.
 # A kernel's suites stay in one lane: they build into its build/kmod/
 # (DKMS builds in its own tree).
