@@ -800,6 +800,7 @@ static void kmemleak_clean(void)
  * @slab_kb: Slab from /proc/meminfo
  * @vmalloc_kb: VmallocUsed from /proc/meminfo
  * @percpu_kb: Percpu from /proc/meminfo
+ * @odebug_used: ODEBUG's objects in use (odebug_used()), or -1
  */
 struct mem {
 	int n;
@@ -808,14 +809,13 @@ struct mem {
 	long slab_kb;
 	long vmalloc_kb;
 	long percpu_kb;
+	long odebug_used;
 };
 
 /*
- * ODEBUG's objects in use, from its stats; -1 without them. Its slab cache
- * is no measure of them: it also holds ODEBUG's pool of free objects, which
- * ODEBUG fills 16 at a time when it runs low and empties later, from a work
- * (a run of the cycles saw the cache grow by 160 objects, ten such fills,
- * in a half in which no other cache grew by more than 14).
+ * ODEBUG's objects in use, from its stats; -1 without them. Shown, not
+ * checked: debug_objects_cache is checked as every cache is, by its slab
+ * count, which also holds ODEBUG's pool of free objects.
  */
 static long odebug_used(void)
 {
@@ -832,14 +832,11 @@ static long odebug_used(void)
 	return used;
 }
 
-/*
- * Flush per-CPU slabs and the KASAN quarantine, then read the counters;
- * debug_objects_cache counts ODEBUG's objects in use (odebug_used()).
- */
+/* Flush per-CPU slabs and the KASAN quarantine, then read the counters. */
 static void mem_read(struct mem *m)
 {
 	char line[512], path[PATH_MAX], name[64];
-	long active, kb, used;
+	long active, kb;
 	FILE *f;
 	int i;
 
@@ -864,10 +861,7 @@ static void mem_read(struct mem *m)
 	}
 	if (f)
 		fclose(f);
-	used = odebug_used();
-	for (i = 0; i < m->n && used >= 0; i++)
-		if (!strcmp(m->cache[i], "debug_objects_cache"))
-			m->active[i] = used;
+	m->odebug_used = odebug_used();
 	f = fopen("/proc/meminfo", "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "Slab: %ld kB", &kb) == 1)
@@ -942,6 +936,8 @@ static void mem_read_low(struct mem *m)
 			m->vmalloc_kb = t.vmalloc_kb;
 		if (t.percpu_kb < m->percpu_kb)
 			m->percpu_kb = t.percpu_kb;
+		if (t.odebug_used < m->odebug_used)
+			m->odebug_used = t.odebug_used;
 	}
 }
 
@@ -961,8 +957,7 @@ static long grew(const struct mem *a, const struct mem *b, int i)
  * over both halves (so neither by SLAB_GROWTH_MAX in each), nor vmalloc or
  * per-CPU space by SPACE_GROWTH_MAX_KB in either. kmemleak_object counts
  * every object kmemleak tracks, those of no slab cache too
- * (kmalloc_large(), per-CPU): it is checked as the others, and so is
- * debug_objects_cache, as ODEBUG's objects in use.
+ * (kmalloc_large(), per-CPU): it is checked as the others.
  */
 static void mem_compare(const struct mem *m)
 {
@@ -974,6 +969,9 @@ static void mem_compare(const struct mem *m)
 	     m[1].vmalloc_kb, m[2].vmalloc_kb);
 	diag("Percpu %ld -> %ld -> %ld kB", m[0].percpu_kb, m[1].percpu_kb,
 	     m[2].percpu_kb);
+	if (m[0].odebug_used >= 0)
+		diag("ODEBUG objects in use %ld -> %ld -> %ld", m[0].odebug_used,
+		     m[1].odebug_used, m[2].odebug_used);
 	for (i = 0; i < m[2].n; i++) {
 		for (k = 0; k < m[1].n && strcmp(m[1].cache[k], m[2].cache[i]); k++)
 			;
