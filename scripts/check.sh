@@ -698,12 +698,33 @@ check "ktap_summary counts KUnit's nested KTAP by its leaves, and fails a crash"
 # check-debug's guests are done, one lane alone would leave a core idle.
 # A kernel's suites stay in one lane: they build into its build/kmod/
 # (DKMS builds in its own tree).
+# booted RUN NAME - run booted suite NAME (dkms, or vmtest-K,
+# bench-smoke-K, racetest-K or fuzztest-K for kernel K) with RUN: suite
+# here, suite_run in the lane.
+booted() {
+	local run=$1 name=$2 k=${2##*-}
+
+	case $name in
+	dkms) "$run" dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh" ;;
+	vmtest-*) "$run" "$name" env KERNEL="$k" "$top/scripts/vmtest.sh" ;;
+	bench-smoke-*) "$run" "$name" env KERNEL="$k" "$top/scripts/bench.sh" --smoke ;;
+	racetest-*) "$run" "$name" env KERNEL="$k" "$top/scripts/racetest.sh" ;;
+	fuzztest-*) "$run" "$name" env KERNEL="$k" "$top/scripts/fuzztest.sh" ;;
+	*) die "no booted suite $name" ;;
+	esac
+}
+
 lane_k=
 lane_pid=
 [ -z "$rust_rel" ] || [ ${#kernels[@]} -lt 2 ] ||
 	for k in "${kernels[@]:1}"; do
 		[ "$(kernel_release "$k")" != "$rust_rel" ] || lane_k=$k
 	done
+# The kernels whose suites run here.
+here=()
+for k in "${kernels[@]}"; do
+	[ "$k" = "$lane_k" ] || here+=("$k")
+done
 lane=()
 if [ -n "$lane_k" ]; then
 	lane=("vmtest-$lane_k" dkms "bench-smoke-$lane_k" "racetest-$lane_k" "fuzztest-$lane_k")
@@ -714,12 +735,9 @@ if [ -n "$lane_k" ]; then
 	# Its own process group, so that what it started stops with make check.
 	set -m
 	(
-		export KERNEL=$lane_k
-		suite_run "vmtest-$lane_k" "$top/scripts/vmtest.sh"
-		suite_run dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
-		suite_run "bench-smoke-$lane_k" "$top/scripts/bench.sh" --smoke
-		suite_run "racetest-$lane_k" "$top/scripts/racetest.sh"
-		suite_run "fuzztest-$lane_k" "$top/scripts/fuzztest.sh"
+		for n in "${lane[@]}"; do
+			booted suite_run "$n"
+		done
 	) &
 	lane_pid=$!
 	set +m
@@ -734,24 +752,21 @@ rm -rf "$scratch"
 mkdir -p "$scratch"
 git -C "$top" ls-files -z -co --exclude-standard |
 	(cd "$top" && cpio -0pdm --quiet "$scratch")
-for k in "${kernels[@]}"; do
-	if [ "$k" = "$lane_k" ]; then
-		continue
-	elif [ "$k" = "${kernels[0]}" ]; then
+for k in "${here[@]}"; do
+	if [ "$k" = "${kernels[0]}" ]; then
 		suite "vmtest-$k-scratch" make -s -C "$scratch" vmtest KERNEL="$k"
 	else
-		suite "vmtest-$k" env KERNEL="$k" "$top/scripts/vmtest.sh"
+		booted suite "vmtest-$k"
 	fi
 done
 rm -rf "$scratch"
 # DKMS and the package: make dkms-install's path on this machine's
 # kernels, the .deb on this machine and in the Debian 13 chroot (7.3).
-[ -n "$lane_k" ] || suite dkms env KERNELS="${kernels[*]}" "$top/scripts/dkmstest.sh"
-for k in "${kernels[@]}"; do
-	[ "$k" != "$lane_k" ] || continue
-	suite "bench-smoke-$k" env KERNEL="$k" "$top/scripts/bench.sh" --smoke
-	suite "racetest-$k" env KERNEL="$k" "$top/scripts/racetest.sh"
-	suite "fuzztest-$k" env KERNEL="$k" "$top/scripts/fuzztest.sh"
+[ -n "$lane_k" ] || booted suite dkms
+for k in "${here[@]}"; do
+	for n in bench-smoke racetest fuzztest; do
+		booted suite "$n-$k"
+	done
 done
 say "waiting for kunit"
 kunit_rc=0
@@ -808,10 +823,6 @@ demos() {
 	done
 }
 # The lane's kernel builds in the lane until it ends; DKMS is in the lane.
-here=()
-for k in "${kernels[@]}"; do
-	[ "$k" = "$lane_k" ] || here+=("$k")
-done
 demos "${here[@]}"
 if [ -n "$lane_pid" ]; then
 	say "waiting for ${lane[*]}"
